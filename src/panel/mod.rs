@@ -1,0 +1,3 @@
+//! Scoring files and their matching against genotype files.
+
+pub mod scorefile;

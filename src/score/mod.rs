@@ -1,0 +1,1 @@
+//! Linear polygenic scores with plink2 `--score` arithmetic.
