@@ -1,1 +1,131 @@
 //! Small helpers shared by the library's writers.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+/// Formats a float so that it reads back to the same `f64` (shortest round-trip digits), in
+/// plain notation for ordinary magnitudes and scientific notation for very small or large
+/// ones. plink2 prints 6 significant digits; we keep every digit so that sharded results
+/// merge exactly.
+pub fn fmt_f64(x: f64) -> String {
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    if x.is_nan() {
+        return "NA".to_string();
+    }
+    let a = x.abs();
+    if (1e-5..1e15).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A set of output files that appear together or not at all.
+///
+/// Each file is written under a temporary name in its destination folder; [`commit`]
+/// renames them all into place. Dropping the set without committing deletes the temporary
+/// files, so a failed run leaves no partial output.
+///
+/// [`commit`]: OutputSet::commit
+#[derive(Default)]
+pub struct OutputSet {
+    pending: Vec<(NamedTempFile, PathBuf)>,
+}
+
+impl OutputSet {
+    pub fn new() -> OutputSet {
+        OutputSet::default()
+    }
+
+    /// Creates a temporary file that will become `dest` on commit.
+    pub fn create(&mut self, dest: &Path) -> io::Result<&mut NamedTempFile> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&dir)?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)?;
+        self.pending.push((tmp, dest.to_path_buf()));
+        Ok(&mut self.pending.last_mut().expect("just pushed").0)
+    }
+
+    /// Writes a whole file from a closure.
+    pub fn write_with<F>(&mut self, dest: &Path, f: F) -> io::Result<()>
+    where
+        F: FnOnce(&mut dyn Write) -> io::Result<()>,
+    {
+        let tmp = self.create(dest)?;
+        let mut w = io::BufWriter::new(tmp.as_file_mut());
+        f(&mut w)?;
+        w.flush()?;
+        Ok(())
+    }
+
+    /// Moves every file into place.
+    pub fn commit(self) -> io::Result<Vec<PathBuf>> {
+        let mut done = Vec::with_capacity(self.pending.len());
+        for (tmp, dest) in self.pending {
+            tmp.as_file().sync_all()?;
+            tmp.persist(&dest).map_err(|e| e.error)?;
+            done.push(dest);
+        }
+        Ok(done)
+    }
+}
+
+/// `PREFIX` + `suffix` (plink-style output naming: `out` -> `out.sscore`).
+pub fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_round_trip() {
+        for x in [0.54502, 1e-7, -3.3e20, 0.1 + 0.2, 123456.789, -0.000348478] {
+            let s = fmt_f64(x);
+            assert_eq!(s.parse::<f64>().unwrap(), x, "{s}");
+        }
+        assert_eq!(fmt_f64(0.0), "0");
+        assert_eq!(fmt_f64(2.5), "2.5");
+        assert_eq!(fmt_f64(1e-7), "1e-7");
+    }
+
+    #[test]
+    fn output_set_is_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        let b = dir.path().join("sub/b.txt");
+        {
+            let mut set = OutputSet::new();
+            set.write_with(&a, |w| w.write_all(b"x")).unwrap();
+            set.write_with(&b, |w| w.write_all(b"y")).unwrap();
+            // dropped without commit
+        }
+        assert!(!a.exists() && !b.exists());
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "only the created sub folder remains");
+        let mut set = OutputSet::new();
+        set.write_with(&a, |w| w.write_all(b"x")).unwrap();
+        set.write_with(&b, |w| w.write_all(b"y")).unwrap();
+        set.commit().unwrap();
+        assert_eq!(fs::read_to_string(&a).unwrap(), "x");
+        assert_eq!(fs::read_to_string(&b).unwrap(), "y");
+    }
+}

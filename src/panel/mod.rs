@@ -1,3 +1,4 @@
 //! Scoring files and their matching against genotype files.
 
+pub mod matching;
 pub mod scorefile;

@@ -1,1 +1,584 @@
 //! Linear polygenic scores with plink2 `--score` arithmetic.
+//!
+//! For every sample and score, plink2 reports (see plink2's `ScoreReport`):
+//!
+//! * `SUM`: the sum over scored (variant, allele) rows of weight × dosage of the named
+//!   allele. A missing genotype contributes weight × ploidy × the allele's frequency
+//!   (mean imputation), or nothing with `no-mean-imputation`. With the `dominant` model a
+//!   dosage `d` counts as `min(d, 1)`, with `recessive` as `max(d − 1, 0)`, and a missing
+//!   genotype as weight × frequency.
+//! * `ALLELE_CT`: alleles observed over the variants used (2 per non-missing diploid call).
+//! * `DENOM`: alleles over the variants used, observed or not (`ALLELE_CT` under
+//!   `no-mean-imputation`).
+//! * `NAMED_ALLELE_DOSAGE_SUM`: the sum of named-allele dosages over non-missing calls.
+//! * `AVG`: `SUM / DENOM`.
+//!
+//! A variant counts once in `ALLELE_CT` and `DENOM` however many scores or alleles use it;
+//! each distinct (variant, allele, model) counts once in `NAMED_ALLELE_DOSAGE_SUM`, exactly
+//! as plink2 treats one scoring file whose rows name different alleles of a variant.
+//!
+//! Genotypes are streamed: sites are matched one position at a time
+//! ([`crate::panel::matching`]), the payloads of used sites are decoded in parallel batches,
+//! and the accumulators are updated in parallel over sample chunks, in a fixed variant
+//! order, so results do not depend on the thread count. Memory is samples × scores.
+
+pub mod freq;
+pub mod output;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::genome::Region;
+use crate::io::{Dosages, GenotypeSource, Payload, ReadError, Site};
+use crate::panel::matching::{
+    AppliedRow, ExcludeReason, MatchOptions, MatchReport, MatchStatus, Matcher, SplitMatchError,
+};
+use crate::panel::scorefile::{EffectType, ScoringFile};
+use freq::FreqTable;
+
+/// Variants decoded together in one parallel batch.
+const BATCH_VARIANTS: usize = 256;
+/// Samples per accumulation chunk.
+const SAMPLE_CHUNK: usize = 1024;
+
+/// How to score.
+#[derive(Clone, Debug)]
+pub struct ScoreOptions {
+    pub matching: MatchOptions,
+    /// Minimum fraction of a score's rows that must match (pgsc_calc's `--min_overlap`).
+    pub min_overlap: f64,
+    /// Drop missing genotypes instead of imputing them from the allele frequency.
+    pub no_mean_imputation: bool,
+    /// Frequencies for imputation; computed from the scored samples when absent.
+    pub freqs: Option<FreqTable>,
+    /// Only sites in this region are read and only rows in it count.
+    pub region: Option<Region>,
+    /// Only these samples are scored (IDs as in the genotype file).
+    pub samples: Option<Vec<String>>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// Everything that can stop a scoring run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    SplitMatch(#[from] SplitMatchError),
+    #[error("{path}: sample '{id}' from the --samples file is not in the genotype file")]
+    UnknownSample { path: PathBuf, id: String },
+    #[error("{0}")]
+    Overlap(String),
+    #[error("{file}: line {line}: dominant/recessive weights cannot be used on haploid chromosome {chrom} (plink2 refuses this too)")]
+    DomRecHaploid {
+        file: String,
+        line: u64,
+        chrom: String,
+    },
+    #[error("no samples to score")]
+    NoSamples,
+}
+
+/// Per-score match accounting, one row of `PREFIX.summary.tsv`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScoreSummary {
+    pub score: String,
+    pub file: String,
+    pub genome_build: String,
+    /// Scoring rows that could be scored additively and are in scope.
+    pub n_rows: u64,
+    pub n_matched: u64,
+    pub n_unmatched: u64,
+    pub n_excluded_ambiguous: u64,
+    pub n_excluded_multiallelic: u64,
+    pub n_excluded_strand_flip: u64,
+    pub n_excluded_duplicate: u64,
+    /// Rows the file holds that cannot be scored additively (complex alleles, dosage
+    /// weights, interactions) or that have no position after harmonisation.
+    pub n_not_scorable: u64,
+    pub match_rate: f64,
+    pub pass: bool,
+}
+
+/// The scores of a cohort.
+pub struct ScoreResult {
+    pub sample_ids: Vec<String>,
+    pub score_names: Vec<String>,
+    pub allele_ct: Vec<u32>,
+    pub denom: Vec<u32>,
+    pub named_allele_dosage_sum: Vec<f64>,
+    /// Score sums, sample-major: `sums[s * n_scores + k]`.
+    pub sums: Vec<f64>,
+    /// Positional IDs (`CHR:POS:REF:ALT`) of the variants used, in file order.
+    pub used_variants: Vec<String>,
+    pub matches: MatchReport,
+    pub summary: Vec<ScoreSummary>,
+    /// Variants whose imputation frequency was missing from `--read-freq` and was
+    /// computed from the data instead.
+    pub freq_fallbacks: u64,
+}
+
+impl ScoreResult {
+    pub fn n_scores(&self) -> usize {
+        self.score_names.len()
+    }
+
+    pub fn sum(&self, sample: usize, score: usize) -> f64 {
+        self.sums[sample * self.n_scores() + score]
+    }
+
+    pub fn avg(&self, sample: usize, score: usize) -> f64 {
+        self.sum(sample, score) / f64::from(self.denom[sample])
+    }
+}
+
+/// A used site waiting in a batch: its genotypes and the rows applied to it.
+struct Job {
+    site: Site,
+    payload: Box<dyn Payload>,
+    rows: Vec<AppliedRow>,
+}
+
+/// One distinct (allele, model) of a used site, with the weights of every score using it.
+struct RowValues {
+    /// Per scored sample: the value multiplied by the weights (imputed when missing).
+    values: Vec<f64>,
+    weights: Vec<(usize, f64)>,
+}
+
+/// A decoded used site, ready to accumulate.
+struct Contribution {
+    /// Per scored sample: ploidy, and whether the call is missing.
+    ploidy: Vec<u8>,
+    missing: Vec<bool>,
+    rows: Vec<RowValues>,
+    freq_fallback: bool,
+}
+
+/// Accumulators for one chunk of samples.
+struct Chunk {
+    start: usize,
+    len: usize,
+    allele_ct: Vec<u32>,
+    denom: Vec<u32>,
+    dosage_sum: Vec<f64>,
+    /// Score-major within the chunk: `sums[k * len + i]`.
+    sums: Vec<f64>,
+}
+
+/// Scores the samples of `source` with every score of `files`.
+pub fn compute(
+    source: &mut dyn GenotypeSource,
+    files: &[ScoringFile],
+    options: &ScoreOptions,
+) -> Result<ScoreResult, ScoreError> {
+    // Global score numbering: the scores of file 0, then of file 1, ...
+    let mut score_names = Vec::new();
+    let mut score_offset = Vec::with_capacity(files.len());
+    for f in files {
+        score_offset.push(score_names.len());
+        score_names.extend(f.scores.iter().map(|s| s.name.clone()));
+    }
+    let n_scores = score_names.len();
+
+    let all_ids = source.sample_ids().to_vec();
+    let selected: Vec<usize> = match &options.samples {
+        None => (0..all_ids.len()).collect(),
+        Some(wanted) => {
+            let index: HashMap<&str, usize> = all_ids
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.as_str(), i))
+                .collect();
+            let mut sel = Vec::with_capacity(wanted.len());
+            for id in wanted {
+                match index.get(id.as_str()) {
+                    Some(&i) => sel.push(i),
+                    None => {
+                        return Err(ScoreError::UnknownSample {
+                            path: source.path().to_path_buf(),
+                            id: id.clone(),
+                        })
+                    }
+                }
+            }
+            sel.sort_unstable();
+            sel.dedup();
+            sel
+        }
+    };
+    if selected.is_empty() {
+        return Err(ScoreError::NoSamples);
+    }
+    let n = selected.len();
+    let mut chunks: Vec<Chunk> = (0..n)
+        .step_by(SAMPLE_CHUNK)
+        .map(|start| {
+            let len = SAMPLE_CHUNK.min(n - start);
+            Chunk {
+                start,
+                len,
+                allele_ct: vec![0; len],
+                denom: vec![0; len],
+                dosage_sum: vec![0.0; len],
+                sums: vec![0.0; len * n_scores],
+            }
+        })
+        .collect();
+
+    let mut matcher = Matcher::new(files, options.matching.clone(), options.region.as_ref());
+    let filter = matcher.site_filter(options.region.clone());
+
+    let bar = if options.progress {
+        let b = ProgressBar::new_spinner();
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                .expect("valid template"),
+        );
+        b.enable_steady_tick(Duration::from_millis(200));
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let mut group: Vec<(Site, Box<dyn Payload>, String)> = Vec::new();
+    let mut batch: Vec<Job> = Vec::with_capacity(BATCH_VARIANTS);
+    let mut used_variants = Vec::new();
+    let mut freq_fallbacks = 0u64;
+    let mut sites_read = 0u64;
+
+    let ctx = BatchContext {
+        files,
+        score_offset: &score_offset,
+        selected: &selected,
+        options,
+    };
+
+    loop {
+        let next = source.next_site(&filter)?;
+        let group_done = match (&next, group.first()) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(s), Some((g, _, _))) => s.pos != g.pos || s.chrom != g.chrom,
+        };
+        if group_done {
+            let sites: Vec<Site> = group.iter().map(|(s, _, _)| s.clone()).collect();
+            let locs: Vec<String> = group.iter().map(|(_, _, l)| l.clone()).collect();
+            let applied = matcher.resolve(&sites, &locs)?;
+            for ((site, payload, _), rows) in group.drain(..).zip(applied) {
+                if rows.is_empty() {
+                    continue;
+                }
+                used_variants.push(site.positional_id());
+                batch.push(Job {
+                    site,
+                    payload,
+                    rows,
+                });
+            }
+            if batch.len() >= BATCH_VARIANTS {
+                freq_fallbacks += process_batch(&ctx, &mut batch, &mut chunks)?;
+                bar.set_message(format!(
+                    "{sites_read} sites read, {} variants scored",
+                    used_variants.len()
+                ));
+            }
+        }
+        let Some(site) = next else { break };
+        sites_read += 1;
+        if sites_read % 4096 == 0 {
+            bar.set_message(format!(
+                "{sites_read} sites read, {} variants scored",
+                used_variants.len()
+            ));
+        }
+        if matcher.has_candidates(&site) {
+            let payload = source.payload()?;
+            let loc = format!("{} ({})", source.location(), site.positional_id());
+            group.push((site, payload, loc));
+        }
+    }
+    freq_fallbacks += process_batch(&ctx, &mut batch, &mut chunks)?;
+    bar.finish_and_clear();
+
+    let matches = matcher.finish();
+    let mut summary = summarise(files, &matches);
+    check_overlap(&mut summary, options.min_overlap)?;
+
+    // Gather the chunks into sample-major arrays.
+    let mut allele_ct = vec![0u32; n];
+    let mut denom = vec![0u32; n];
+    let mut named = vec![0f64; n];
+    let mut sums = vec![0f64; n * n_scores];
+    for c in &chunks {
+        for i in 0..c.len {
+            let s = c.start + i;
+            allele_ct[s] = c.allele_ct[i];
+            denom[s] = c.denom[i];
+            named[s] = c.dosage_sum[i];
+            for k in 0..n_scores {
+                sums[s * n_scores + k] = c.sums[k * c.len + i];
+            }
+        }
+    }
+    Ok(ScoreResult {
+        sample_ids: selected.iter().map(|&i| all_ids[i].clone()).collect(),
+        score_names,
+        allele_ct,
+        denom,
+        named_allele_dosage_sum: named,
+        sums,
+        used_variants,
+        matches,
+        summary,
+        freq_fallbacks,
+    })
+}
+
+struct BatchContext<'a> {
+    files: &'a [ScoringFile],
+    score_offset: &'a [usize],
+    selected: &'a [usize],
+    options: &'a ScoreOptions,
+}
+
+/// Decodes a batch of used sites in parallel, then adds them to the accumulators in
+/// parallel over sample chunks, in batch order. Returns the number of frequency fallbacks.
+fn process_batch(
+    ctx: &BatchContext<'_>,
+    batch: &mut Vec<Job>,
+    chunks: &mut [Chunk],
+) -> Result<u64, ScoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let contributions: Vec<Contribution> = std::mem::take(batch)
+        .into_par_iter()
+        .map_init(Dosages::new, |dosages, job| contribution(ctx, &job, dosages))
+        .collect::<Result<_, _>>()?;
+    let fallbacks = contributions.iter().filter(|c| c.freq_fallback).count() as u64;
+    chunks.par_iter_mut().for_each(|chunk| {
+        let range = chunk.start..chunk.start + chunk.len;
+        for c in &contributions {
+            let ploidy = &c.ploidy[range.clone()];
+            let missing = &c.missing[range.clone()];
+            for i in 0..chunk.len {
+                let p = u32::from(ploidy[i]);
+                chunk.denom[i] += p;
+                if !missing[i] {
+                    chunk.allele_ct[i] += p;
+                }
+            }
+            for row in &c.rows {
+                let values = &row.values[range.clone()];
+                for i in 0..chunk.len {
+                    if !missing[i] {
+                        chunk.dosage_sum[i] += values[i];
+                    }
+                }
+                for &(k, w) in &row.weights {
+                    let acc = &mut chunk.sums[k * chunk.len..(k + 1) * chunk.len];
+                    for (a, v) in acc.iter_mut().zip(values) {
+                        *a += w * v;
+                    }
+                }
+            }
+        }
+    });
+    Ok(fallbacks)
+}
+
+/// Decodes one used site and turns each distinct (allele, model) applied to it into
+/// per-sample values.
+fn contribution(
+    ctx: &BatchContext<'_>,
+    job: &Job,
+    dosages: &mut Dosages,
+) -> Result<Contribution, ScoreError> {
+    job.payload.decode(dosages)?;
+    let sel = ctx.selected;
+    let ploidy: Vec<u8> = sel.iter().map(|&s| dosages.ploidy()[s]).collect();
+    let missing: Vec<bool> = sel.iter().map(|&s| dosages.is_missing(s)).collect();
+
+    // Merge applied rows that share an (allele, model): one plink2 row, several weights.
+    let mut merged: Vec<(usize, EffectType, Vec<(usize, f64)>)> = Vec::new();
+    for ar in &job.rows {
+        let file = &ctx.files[ar.row.file as usize];
+        let row = &file.rows[ar.row.row as usize];
+        if row.effect_type != EffectType::Additive && job.site.chrom.is_haploid() {
+            return Err(ScoreError::DomRecHaploid {
+                file: file.path.display().to_string(),
+                line: row.line,
+                chrom: job.site.chrom.to_string(),
+            });
+        }
+        let idx = match merged
+            .iter()
+            .position(|(a, t, _)| *a == ar.allele && *t == ar.effect_type)
+        {
+            Some(i) => i,
+            None => {
+                merged.push((ar.allele, ar.effect_type, Vec::new()));
+                merged.len() - 1
+            }
+        };
+        let offset = ctx.score_offset[ar.row.file as usize];
+        for (j, &w) in row.weights.iter().enumerate() {
+            if w != 0.0 {
+                merged[idx].2.push((offset + j, w));
+            }
+        }
+    }
+
+    let mut freq_fallback = false;
+    let mut rows = Vec::with_capacity(merged.len());
+    for (allele, model, weights) in merged {
+        let d = dosages.allele(allele);
+        let freq = match ctx
+            .options
+            .freqs
+            .as_ref()
+            .and_then(|t| t.get(&job.site, allele_name(&job.site, allele)))
+        {
+            Some(f) => f,
+            None => {
+                freq_fallback |= ctx.options.freqs.is_some();
+                observed_frequency(d, dosages.ploidy(), sel)
+            }
+        };
+        let values: Vec<f64> = sel
+            .iter()
+            .zip(&ploidy)
+            .map(|(&s, &p)| {
+                let x = d[s];
+                if x.is_nan() {
+                    if ctx.options.no_mean_imputation {
+                        0.0
+                    } else {
+                        match model {
+                            EffectType::Additive => f64::from(p) * freq,
+                            // plink2 imputes freq (not ploidy × freq) under dominant/recessive.
+                            EffectType::Dominant | EffectType::Recessive => freq,
+                        }
+                    }
+                } else {
+                    match model {
+                        EffectType::Additive => x,
+                        EffectType::Dominant => x.min(1.0),
+                        EffectType::Recessive => (x - 1.0).max(0.0),
+                    }
+                }
+            })
+            .collect();
+        rows.push(RowValues { values, weights });
+    }
+    Ok(Contribution {
+        ploidy,
+        missing,
+        rows,
+        freq_fallback,
+    })
+}
+
+fn allele_name(site: &Site, allele: usize) -> &str {
+    if allele == 0 {
+        &site.ref_allele
+    } else {
+        &site.alt_alleles[allele - 1]
+    }
+}
+
+/// Frequency of an allele among the non-missing calls of the scored samples, as plink2
+/// computes it when no `--read-freq` file is given. Zero when every call is missing.
+fn observed_frequency(dosage: &[f64], ploidy: &[u8], selected: &[usize]) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for &s in selected {
+        let x = dosage[s];
+        if !x.is_nan() {
+            num += x;
+            den += f64::from(ploidy[s]);
+        }
+    }
+    if den > 0.0 {
+        num / den
+    } else {
+        0.0
+    }
+}
+
+/// Counts each score's rows by outcome. Rows of a multi-score file count for each of its
+/// scores.
+fn summarise(files: &[ScoringFile], matches: &MatchReport) -> Vec<ScoreSummary> {
+    let mut out = Vec::new();
+    for (f, file) in files.iter().enumerate() {
+        for meta in &file.scores {
+            let mut s = ScoreSummary {
+                score: meta.name.clone(),
+                file: file.path.display().to_string(),
+                genome_build: meta.genome_build.clone().unwrap_or_else(|| "NR".into()),
+                n_not_scorable: file.skipped.len() as u64,
+                ..Default::default()
+            };
+            for r in matches.rows.iter().filter(|r| r.row.file as usize == f) {
+                s.n_rows += 1;
+                match (r.status, r.exclude) {
+                    (MatchStatus::Matched, _) => s.n_matched += 1,
+                    (MatchStatus::Excluded, Some(ExcludeReason::Ambiguous)) => {
+                        s.n_excluded_ambiguous += 1
+                    }
+                    (MatchStatus::Excluded, Some(ExcludeReason::Multiallelic)) => {
+                        s.n_excluded_multiallelic += 1
+                    }
+                    (MatchStatus::Excluded, Some(ExcludeReason::StrandFlip)) => {
+                        s.n_excluded_strand_flip += 1
+                    }
+                    (MatchStatus::Excluded, _) => s.n_excluded_duplicate += 1,
+                    _ => s.n_unmatched += 1,
+                }
+            }
+            s.match_rate = if s.n_rows == 0 {
+                f64::NAN
+            } else {
+                s.n_matched as f64 / s.n_rows as f64
+            };
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Fails when a score matched too few of its rows, naming the score and its match rate,
+/// and pointing at a genome-build mismatch when that is the likely cause.
+fn check_overlap(summary: &mut [ScoreSummary], min_overlap: f64) -> Result<(), ScoreError> {
+    let mut failures = Vec::new();
+    for s in summary.iter_mut() {
+        s.pass = s.n_rows == 0 || s.match_rate >= min_overlap;
+        if !s.pass {
+            let mut msg = format!(
+                "score '{}' ({}): only {:.1}% of {} variants matched the genotypes (minimum {:.0}%, --min-overlap)",
+                s.score,
+                s.file,
+                100.0 * s.match_rate,
+                s.n_rows,
+                100.0 * min_overlap
+            );
+            if s.match_rate < 0.5 {
+                msg.push_str(&format!(
+                    "; so few matches usually means the scoring file (genome build {}) and the genotypes are on different genome builds: use a scoring file harmonised to the genotypes' build (PGS Catalog hmPOS files)",
+                    s.genome_build
+                ));
+            }
+            failures.push(msg);
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(ScoreError::Overlap(failures.join("\n")))
+    }
+}
