@@ -285,3 +285,64 @@ mod tests {
         assert!(!is_strand_ambiguous("AT", "TA"));
     }
 }
+
+/// Canonical name of a human genome build written in a header (`GRCh37`, `hg19`, `b37`,
+/// `GRCh38.p14`, `hg38`, ...). `None` for unknown or "not reported" (`NR`).
+pub fn normalize_build(text: &str) -> Option<&'static str> {
+    let t = text.trim().to_ascii_lowercase();
+    let t = t.rsplit(['/', '\\']).next().unwrap_or(&t);
+    if t.contains("grch37") || t.contains("hg19") || t.starts_with("b37") || t.contains("hs37") {
+        Some("GRCh37")
+    } else if t.contains("grch38")
+        || t.contains("hg38")
+        || t.starts_with("b38")
+        || t.contains("hs38")
+    {
+        Some("GRCh38")
+    } else if t.contains("ncbi36") || t.contains("hg18") || t.contains("grch36") {
+        Some("NCBI36")
+    } else {
+        None
+    }
+}
+
+/// The build a contig length belongs to, for the chromosomes whose lengths differ between
+/// GRCh37 and GRCh38 (lengths from the assemblies' reports).
+pub fn build_from_contig_length(chrom: &Chrom, length: u64) -> Option<&'static str> {
+    const LENGTHS: [(&str, u64, u64); 4] = [
+        ("1", 249_250_621, 248_956_422),
+        ("2", 243_199_373, 242_193_529),
+        ("22", 51_304_566, 50_818_468),
+        ("X", 155_270_560, 156_040_895),
+    ];
+    LENGTHS
+        .iter()
+        .find(|(c, _, _)| chrom.as_str() == *c)
+        .and_then(|&(_, b37, b38)| match length {
+            l if l == b37 => Some("GRCh37"),
+            l if l == b38 => Some("GRCh38"),
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod build_tests {
+    use super::*;
+
+    #[test]
+    fn builds_normalise() {
+        assert_eq!(normalize_build("GRCh37"), Some("GRCh37"));
+        assert_eq!(normalize_build("hg19"), Some("GRCh37"));
+        assert_eq!(normalize_build("file:///ref/hs37d5.fa"), Some("GRCh37"));
+        assert_eq!(normalize_build("GRCh38.p14"), Some("GRCh38"));
+        assert_eq!(normalize_build("NR"), None);
+        assert_eq!(
+            build_from_contig_length(&Chrom::parse("chr1"), 248_956_422),
+            Some("GRCh38")
+        );
+        assert_eq!(
+            build_from_contig_length(&Chrom::parse("22"), 51_174_940),
+            None
+        );
+    }
+}

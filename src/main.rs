@@ -1,3 +1,19 @@
-fn main() {
-    println!("medgem-prs");
+//! The `medgem-prs` command: parses arguments and dispatches to the library.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("medgem-prs: error: {e:#}");
+            // DESIGN.md: 2 on bad input or usage (clap's own usage errors also exit 2).
+            ExitCode::from(2)
+        }
+    }
 }

@@ -35,3 +35,11 @@ impl GenotypeSource for BgenSource {
         unimplemented!()
     }
 }
+
+/// Placeholder until the reader lands.
+pub fn write_bgi(bgen: &Path, _out: &Path) -> Result<u64, ReadError> {
+    Err(ReadError::Unsupported {
+        path: bgen.to_path_buf(),
+        message: "not built yet".into(),
+    })
+}

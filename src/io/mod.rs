@@ -391,6 +391,11 @@ pub trait GenotypeSource: Send {
 
     /// Location of the current site, for error messages ("line 12", "variant 7").
     fn location(&self) -> Location;
+
+    /// The genome build the file declares or implies (`GRCh37`, `GRCh38`), if it says.
+    fn genome_build(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// How to open a genotype file.

@@ -272,7 +272,10 @@ impl<'a> Matcher<'a> {
                     &row.effect_allele,
                     row.other_allele.as_deref(),
                     &site.ref_allele,
-                    site.alt_alleles.get(alt - 1).map(|s| s.as_str()).unwrap_or("."),
+                    site.alt_alleles
+                        .get(alt - 1)
+                        .map(|s| s.as_str())
+                        .unwrap_or("."),
                 )
                 .is_empty()
             })
@@ -316,7 +319,11 @@ impl<'a> Matcher<'a> {
             for rr in rows {
                 let row = &self.files[rr.file as usize].rows[rr.row as usize];
                 for alt in 1..=n_alts {
-                    let alt_allele = site.alt_alleles.get(alt - 1).map(|s| s.as_str()).unwrap_or(".");
+                    let alt_allele = site
+                        .alt_alleles
+                        .get(alt - 1)
+                        .map(|s| s.as_str())
+                        .unwrap_or(".");
                     for mt in match_types(
                         &row.effect_allele,
                         row.other_allele.as_deref(),
@@ -493,7 +500,11 @@ pub struct RowOutcome {
 /// Complements a DNA allele base by base (A<->T, C<->G) as pgscatalog does; alleles that are
 /// not pure ACGT are returned unchanged.
 pub fn flip(allele: &str) -> String {
-    if !allele.is_empty() && allele.bytes().all(|b| matches!(b, b'A' | b'C' | b'G' | b'T')) {
+    if !allele.is_empty()
+        && allele
+            .bytes()
+            .all(|b| matches!(b, b'A' | b'C' | b'G' | b'T'))
+    {
         crate::genome::complement(allele).unwrap_or_else(|| allele.to_string())
     } else {
         allele.to_string()
@@ -590,17 +601,32 @@ mod tests {
 
     #[test]
     fn match_type_ranking() {
-        assert_eq!(match_types("A", Some("G"), "A", "G"), vec![MatchType::RefAlt]);
-        assert_eq!(match_types("G", Some("A"), "A", "G"), vec![MatchType::AltRef]);
-        assert_eq!(match_types("T", Some("C"), "A", "G"), vec![MatchType::RefAltFlip]);
-        assert_eq!(match_types("C", Some("T"), "A", "G"), vec![MatchType::AltRefFlip]);
+        assert_eq!(
+            match_types("A", Some("G"), "A", "G"),
+            vec![MatchType::RefAlt]
+        );
+        assert_eq!(
+            match_types("G", Some("A"), "A", "G"),
+            vec![MatchType::AltRef]
+        );
+        assert_eq!(
+            match_types("T", Some("C"), "A", "G"),
+            vec![MatchType::RefAltFlip]
+        );
+        assert_eq!(
+            match_types("C", Some("T"), "A", "G"),
+            vec![MatchType::AltRefFlip]
+        );
         // A/T: refalt and altref_flip both hold; refalt ranks first.
         assert_eq!(
             match_types("A", Some("T"), "A", "T"),
             vec![MatchType::RefAlt, MatchType::AltRefFlip]
         );
         assert_eq!(match_types("G", None, "A", "G"), vec![MatchType::NoOaAlt]);
-        assert_eq!(match_types("C", None, "A", "G"), vec![MatchType::NoOaAltFlip]);
+        assert_eq!(
+            match_types("C", None, "A", "G"),
+            vec![MatchType::NoOaAltFlip]
+        );
         assert!(match_types("C", Some("A"), "A", "G").is_empty());
     }
 
@@ -612,23 +638,51 @@ mod tests {
             row(3, 300, "G", Some("A")), // plain altref
         ])];
         let mut m = Matcher::new(&files, opts(), None);
-        let a = m.resolve(&[site(100, "A", &["G"])], &["l1".into()]).unwrap();
-        assert_eq!(a[0], vec![AppliedRow { row: RowRef { file: 0, row: 0 }, allele: 0, effect_type: EffectType::Additive }]);
-        let a = m.resolve(&[site(200, "A", &["T"])], &["l2".into()]).unwrap();
+        let a = m
+            .resolve(&[site(100, "A", &["G"])], &["l1".into()])
+            .unwrap();
+        assert_eq!(
+            a[0],
+            vec![AppliedRow {
+                row: RowRef { file: 0, row: 0 },
+                allele: 0,
+                effect_type: EffectType::Additive
+            }]
+        );
+        let a = m
+            .resolve(&[site(200, "A", &["T"])], &["l2".into()])
+            .unwrap();
         assert!(a[0].is_empty(), "ambiguous excluded by default");
-        let a = m.resolve(&[site(300, "A", &["G"])], &["l3".into()]).unwrap();
+        let a = m
+            .resolve(&[site(300, "A", &["G"])], &["l3".into()])
+            .unwrap();
         assert_eq!(a[0][0].allele, 1);
         let rep = m.finish();
         let statuses: Vec<MatchStatus> = rep.rows.iter().map(|r| r.status).collect();
-        assert_eq!(statuses, vec![MatchStatus::Matched, MatchStatus::Excluded, MatchStatus::Matched]);
+        assert_eq!(
+            statuses,
+            vec![
+                MatchStatus::Matched,
+                MatchStatus::Excluded,
+                MatchStatus::Matched
+            ]
+        );
         assert_eq!(rep.rows[1].exclude, Some(ExcludeReason::Ambiguous));
 
         let mut o = opts();
         o.keep_ambiguous = true;
         o.ignore_strand_flips = true;
         let mut m = Matcher::new(&files, o, None);
-        assert!(m.resolve(&[site(100, "A", &["G"])], &["l1".into()]).unwrap()[0].is_empty());
-        assert_eq!(m.resolve(&[site(200, "A", &["T"])], &["l2".into()]).unwrap()[0].len(), 1);
+        assert!(m
+            .resolve(&[site(100, "A", &["G"])], &["l1".into()])
+            .unwrap()[0]
+            .is_empty());
+        assert_eq!(
+            m.resolve(&[site(200, "A", &["T"])], &["l2".into()])
+                .unwrap()[0]
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -637,7 +691,10 @@ mod tests {
         let s = site(100, "A", &["G", "C"]);
         let mut m = Matcher::new(&files, opts(), None);
         assert!(m.resolve(std::slice::from_ref(&s), &["l".into()]).unwrap()[0].is_empty());
-        assert_eq!(m.finish().rows[0].exclude, Some(ExcludeReason::Multiallelic));
+        assert_eq!(
+            m.finish().rows[0].exclude,
+            Some(ExcludeReason::Multiallelic)
+        );
         let mut o = opts();
         o.keep_multiallelic = true;
         let mut m = Matcher::new(&files, o, None);
@@ -651,7 +708,10 @@ mod tests {
         let files = vec![file(vec![row(1, 100, "G", None)])];
         let mut m = Matcher::new(&files, opts(), None);
         let a = m
-            .resolve(&[site(100, "A", &["G"]), site(100, "T", &["G"])], &["a".into(), "b".into()])
+            .resolve(
+                &[site(100, "A", &["G"]), site(100, "T", &["G"])],
+                &["a".into(), "b".into()],
+            )
             .unwrap();
         assert_eq!(a[0].len(), 1);
         assert!(a[1].is_empty());
@@ -663,17 +723,26 @@ mod tests {
     #[test]
     fn duplicate_ids_exclude_both_rows() {
         // Two rows of one file (e.g. after liftover) best-match the same site.
-        let files = vec![file(vec![row(1, 100, "G", Some("A")), row(2, 100, "A", Some("G"))])];
+        let files = vec![file(vec![
+            row(1, 100, "G", Some("A")),
+            row(2, 100, "A", Some("G")),
+        ])];
         let mut m = Matcher::new(&files, opts(), None);
         let a = m.resolve(&[site(100, "A", &["G"])], &["a".into()]).unwrap();
         assert!(a[0].is_empty());
         let rep = m.finish();
-        assert!(rep.rows.iter().all(|r| r.exclude == Some(ExcludeReason::DuplicateId)));
+        assert!(rep
+            .rows
+            .iter()
+            .all(|r| r.exclude == Some(ExcludeReason::DuplicateId)));
     }
 
     #[test]
     fn same_site_in_two_files_is_not_a_duplicate() {
-        let files = vec![file(vec![row(1, 100, "G", Some("A"))]), file(vec![row(1, 100, "A", Some("G"))])];
+        let files = vec![
+            file(vec![row(1, 100, "G", Some("A"))]),
+            file(vec![row(1, 100, "A", Some("G"))]),
+        ];
         let mut m = Matcher::new(&files, opts(), None);
         let mut a = m.resolve(&[site(100, "A", &["G"])], &["a".into()]).unwrap();
         a[0].sort_by_key(|r| r.row);
@@ -686,15 +755,21 @@ mod tests {
     fn regression_unsorted_input_is_refused() {
         let files = vec![file(vec![row(7, 100, "G", Some("A"))])];
         let mut m = Matcher::new(&files, opts(), None);
-        m.resolve(&[site(100, "A", &["G"])], &["line 3".into()]).unwrap();
-        let err = m.resolve(&[site(100, "A", &["G"])], &["line 9".into()]).unwrap_err();
+        m.resolve(&[site(100, "A", &["G"])], &["line 3".into()])
+            .unwrap();
+        let err = m
+            .resolve(&[site(100, "A", &["G"])], &["line 9".into()])
+            .unwrap_err();
         assert!(err.to_string().contains("line 7"));
         assert!(err.to_string().contains("line 9"));
     }
 
     #[test]
     fn region_limits_scope() {
-        let files = vec![file(vec![row(1, 100, "G", Some("A")), row(2, 5000, "G", Some("A"))])];
+        let files = vec![file(vec![
+            row(1, 100, "G", Some("A")),
+            row(2, 5000, "G", Some("A")),
+        ])];
         let region: Region = "1:1-1000".parse().unwrap();
         let m = Matcher::new(&files, opts(), Some(&region));
         assert_eq!(m.finish().rows.len(), 1);

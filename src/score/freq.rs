@@ -48,7 +48,8 @@ impl FreqTable {
                 return Err(FreqError::Malformed {
                     path: path.to_path_buf(),
                     line: 1,
-                    message: "empty file (expected a plink2 .afreq or plink 1.9 .frq header)".into(),
+                    message: "empty file (expected a plink2 .afreq or plink 1.9 .frq header)"
+                        .into(),
                 })
             }
         };
@@ -59,8 +60,18 @@ impl FreqTable {
             .collect();
         let find = |name: &str| cols.iter().position(|c| c == name);
         enum Kind {
-            Afreq { id: usize, r: usize, a: usize, f: usize },
-            Frq { id: usize, a1: usize, a2: usize, maf: usize },
+            Afreq {
+                id: usize,
+                r: usize,
+                a: usize,
+                f: usize,
+            },
+            Frq {
+                id: usize,
+                a1: usize,
+                a2: usize,
+                maf: usize,
+            },
         }
         let kind = if let (Some(id), Some(r), Some(a), Some(f)) =
             (find("ID"), find("REF"), find("ALT"), find("ALT_FREQS"))
@@ -102,16 +113,16 @@ impl FreqTable {
             let parse = |s: &str| -> Result<f64, FreqError> {
                 match s.parse::<f64>() {
                     Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-                    _ => Err(bad(format!("frequency '{s}' is not a number between 0 and 1"))),
+                    _ => Err(bad(format!(
+                        "frequency '{s}' is not a number between 0 and 1"
+                    ))),
                 }
             };
             let (id, alleles) = match kind {
                 Kind::Afreq { id, r, a, f } => {
                     let alts: Vec<&str> = get(a)?.split(',').collect();
-                    let freqs: Vec<f64> = get(f)?
-                        .split(',')
-                        .map(parse)
-                        .collect::<Result<_, _>>()?;
+                    let freqs: Vec<f64> =
+                        get(f)?.split(',').map(parse).collect::<Result<_, _>>()?;
                     if alts.len() != freqs.len() {
                         return Err(bad(format!(
                             "{} ALT alleles but {} ALT_FREQS values",
@@ -183,7 +194,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.afreq");
         let mut f = File::create(&p).unwrap();
-        writeln!(f, "#CHROM\tID\tREF\tALT\tPROVISIONAL_REF?\tALT_FREQS\tOBS_CT").unwrap();
+        writeln!(
+            f,
+            "#CHROM\tID\tREF\tALT\tPROVISIONAL_REF?\tALT_FREQS\tOBS_CT"
+        )
+        .unwrap();
         writeln!(f, "1\trs1\tA\tG\tY\t0.25\t100").unwrap();
         writeln!(f, "1\t1:10:A:G\tA\tG\tY\t0.5\t100").unwrap();
         drop(f);
@@ -191,11 +206,19 @@ mod tests {
         assert_eq!(t.get(&site("rs1"), "G"), Some(0.25));
         assert_eq!(t.get(&site("rs1"), "A"), Some(0.75));
         assert_eq!(t.get(&site("."), "G"), Some(0.5));
-        assert_eq!(t.get(&site("rs9"), "G"), Some(0.5), "falls back to CHR:POS:REF:ALT");
+        assert_eq!(
+            t.get(&site("rs9"), "G"),
+            Some(0.5),
+            "falls back to CHR:POS:REF:ALT"
+        );
         assert_eq!(t.get(&site("rs9"), "T"), None);
 
         let p = dir.path().join("x.frq");
-        std::fs::write(&p, " CHR  SNP   A1   A2  MAF  NCHROBS\n 1 rs1 G A 0.1 200\n").unwrap();
+        std::fs::write(
+            &p,
+            " CHR  SNP   A1   A2  MAF  NCHROBS\n 1 rs1 G A 0.1 200\n",
+        )
+        .unwrap();
         let t = FreqTable::read(&p).unwrap();
         assert_eq!(t.get(&site("rs1"), "G"), Some(0.1));
     }
@@ -204,11 +227,18 @@ mod tests {
     fn refuses_bad_frequencies() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.afreq");
-        std::fs::write(&p, "#CHROM\tID\tREF\tALT\tALT_FREQS\tOBS_CT\n1\trs1\tA\tG\tnan\t3\n").unwrap();
+        std::fs::write(
+            &p,
+            "#CHROM\tID\tREF\tALT\tALT_FREQS\tOBS_CT\n1\trs1\tA\tG\tnan\t3\n",
+        )
+        .unwrap();
         let e = FreqTable::read(&p).unwrap_err().to_string();
         assert!(e.contains("line 2"), "{e}");
         let p = dir.path().join("y.txt");
         std::fs::write(&p, "a b c\n").unwrap();
-        assert!(FreqTable::read(&p).unwrap_err().to_string().contains("unrecognised header"));
+        assert!(FreqTable::read(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("unrecognised header"));
     }
 }

@@ -32,7 +32,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::genome::Region;
+use crate::genome::{normalize_build, Region};
 use crate::io::{Dosages, GenotypeSource, Payload, ReadError, Site};
 use crate::panel::matching::{
     AppliedRow, ExcludeReason, MatchOptions, MatchReport, MatchStatus, Matcher, SplitMatchError,
@@ -308,7 +308,7 @@ pub fn compute(
 
     let matches = matcher.finish();
     let mut summary = summarise(files, &matches);
-    check_overlap(&mut summary, options.min_overlap)?;
+    check_overlap(&mut summary, options.min_overlap, source.genome_build())?;
 
     // Gather the chunks into sample-major arrays.
     let mut allele_ct = vec![0u32; n];
@@ -359,7 +359,9 @@ fn process_batch(
     }
     let contributions: Vec<Contribution> = std::mem::take(batch)
         .into_par_iter()
-        .map_init(Dosages::new, |dosages, job| contribution(ctx, &job, dosages))
+        .map_init(Dosages::new, |dosages, job| {
+            contribution(ctx, &job, dosages)
+        })
         .collect::<Result<_, _>>()?;
     let fallbacks = contributions.iter().filter(|c| c.freq_fallback).count() as u64;
     chunks.par_iter_mut().for_each(|chunk| {
@@ -554,7 +556,11 @@ fn summarise(files: &[ScoringFile], matches: &MatchReport) -> Vec<ScoreSummary> 
 
 /// Fails when a score matched too few of its rows, naming the score and its match rate,
 /// and pointing at a genome-build mismatch when that is the likely cause.
-fn check_overlap(summary: &mut [ScoreSummary], min_overlap: f64) -> Result<(), ScoreError> {
+fn check_overlap(
+    summary: &mut [ScoreSummary],
+    min_overlap: f64,
+    genotype_build: Option<&'static str>,
+) -> Result<(), ScoreError> {
     let mut failures = Vec::new();
     for s in summary.iter_mut() {
         s.pass = s.n_rows == 0 || s.match_rate >= min_overlap;
@@ -567,11 +573,17 @@ fn check_overlap(summary: &mut [ScoreSummary], min_overlap: f64) -> Result<(), S
                 s.n_rows,
                 100.0 * min_overlap
             );
-            if s.match_rate < 0.5 {
-                msg.push_str(&format!(
-                    "; so few matches usually means the scoring file (genome build {}) and the genotypes are on different genome builds: use a scoring file harmonised to the genotypes' build (PGS Catalog hmPOS files)",
-                    s.genome_build
-                ));
+            let score_build = normalize_build(&s.genome_build);
+            match (score_build, genotype_build) {
+                (Some(a), Some(b)) if a != b => msg.push_str(&format!(
+                    "; the scoring file is on {a} but the genotypes are on {b}: use a scoring file harmonised to {b} (PGS Catalog hmPOS_{b} files) or lift one over"
+                )),
+                _ if s.match_rate < 0.5 => msg.push_str(&format!(
+                    "; so few matches usually means the scoring file (genome build {}) and the genotypes (build {}) are on different genome builds: use a scoring file harmonised to the genotypes' build (PGS Catalog hmPOS files)",
+                    s.genome_build,
+                    genotype_build.unwrap_or("not stated")
+                )),
+                _ => {}
             }
             failures.push(msg);
         }

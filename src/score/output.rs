@@ -173,7 +173,10 @@ impl Sscore {
             .map(|(i, _)| id_cols + 3 + i)
             .collect();
         if sum_names.is_empty() {
-            return Err(bad(1, "no <SCORE>_SUM columns (write them with prs, or plink2 cols=+scoresums)".into()));
+            return Err(bad(
+                1,
+                "no <SCORE>_SUM columns (write them with prs, or plink2 cols=+scoresums)".into(),
+            ));
         }
         let mut rows = Vec::new();
         for (i, line) in lines.enumerate() {
@@ -189,12 +192,20 @@ impl Sscore {
                 ));
             }
             let num = |j: usize| -> Result<f64, OutputError> {
-                f[j].parse::<f64>()
-                    .map_err(|_| bad(line_no, format!("column {} '{}' is not a number", header[j], f[j])))
+                f[j].parse::<f64>().map_err(|_| {
+                    bad(
+                        line_no,
+                        format!("column {} '{}' is not a number", header[j], f[j]),
+                    )
+                })
             };
             let int = |j: usize| -> Result<u32, OutputError> {
-                f[j].parse::<u32>()
-                    .map_err(|_| bad(line_no, format!("column {} '{}' is not a count", header[j], f[j])))
+                f[j].parse::<u32>().map_err(|_| {
+                    bad(
+                        line_no,
+                        format!("column {} '{}' is not a count", header[j], f[j]),
+                    )
+                })
             };
             rows.push(SscoreRow {
                 fid: has_fid.then(|| f[0].to_string()),
@@ -202,7 +213,10 @@ impl Sscore {
                 allele_ct: int(id_cols)?,
                 denom: int(id_cols + 1)?,
                 named_allele_dosage_sum: num(id_cols + 2)?,
-                sums: sum_index.iter().map(|&j| num(j)).collect::<Result<_, _>>()?,
+                sums: sum_index
+                    .iter()
+                    .map(|&j| num(j))
+                    .collect::<Result<_, _>>()?,
             });
         }
         Ok(Sscore {
@@ -419,7 +433,12 @@ pub fn merge(prefixes: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, OutputErr
         .collect();
     let sample_sets: Vec<HashSet<(Option<&str>, &str)>> = tables
         .iter()
-        .map(|t| t.rows.iter().map(|r| (r.fid.as_deref(), r.iid.as_str())).collect())
+        .map(|t| {
+            t.rows
+                .iter()
+                .map(|r| (r.fid.as_deref(), r.iid.as_str()))
+                .collect()
+        })
         .collect();
     for i in 0..tables.len() {
         for j in i + 1..tables.len() {
@@ -509,8 +528,10 @@ pub fn merge(prefixes: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, OutputErr
         Ok(())
     })
     .map_err(io_err(out))?;
-    set.write_with(&with_suffix(out, ".summary.tsv"), |w| write_summary(w, &summary))
-        .map_err(io_err(out))?;
+    set.write_with(&with_suffix(out, ".summary.tsv"), |w| {
+        write_summary(w, &summary)
+    })
+    .map_err(io_err(out))?;
     // Match logs: concatenate the distinct regions' logs under one header.
     let mut logs = Vec::new();
     for &i in &distinct {
@@ -600,8 +621,18 @@ mod tests {
     #[test]
     fn merge_sums_regions_and_concatenates_samples() {
         let dir = tempfile::tempdir().unwrap();
-        let a = write_shard(dir.path(), "r1", &table(&["s1", "s2"], &[1.0, 2.0]), &["1:1:A:G"]);
-        let b = write_shard(dir.path(), "r2", &table(&["s1", "s2"], &[0.5, 0.25]), &["2:1:A:G"]);
+        let a = write_shard(
+            dir.path(),
+            "r1",
+            &table(&["s1", "s2"], &[1.0, 2.0]),
+            &["1:1:A:G"],
+        );
+        let b = write_shard(
+            dir.path(),
+            "r2",
+            &table(&["s1", "s2"], &[0.5, 0.25]),
+            &["2:1:A:G"],
+        );
         let out = dir.path().join("m");
         merge(&[a.clone(), b], &out).unwrap();
         let m = Sscore::read(&with_suffix(&out, ".sscore")).unwrap();

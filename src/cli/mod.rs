@@ -1,0 +1,142 @@
+//! Command-line definitions. Arguments are turned into validated library configuration
+//! before any work starts; nothing here computes anything itself.
+
+mod prs;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Genomic disease-risk prediction: plink2-exact polygenic scores from VCF/BCF, BGEN and
+/// PLINK genotypes.
+#[derive(Parser, Debug)]
+#[command(name = "medgem-prs", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compute linear polygenic scores exactly as plink2 --score does.
+    ///
+    /// Scoring files (PGS Catalog format, raw or harmonised, custom files with
+    /// chr_name/chr_position/effect_allele/effect_weight, or plink-style
+    /// `ID effect_allele weight...` files, optionally gzipped) are matched against the
+    /// genotypes with the PGS Catalog Calculator's rules, then scored in one streaming pass.
+    ///
+    /// Writes PREFIX.sscore (plink2 columns: #IID ALLELE_CT DENOM NAMED_ALLELE_DOSAGE_SUM
+    /// <SCORE>_AVG... <SCORE>_SUM...), PREFIX.sscore.vars (variants used, as
+    /// CHR:POS:REF:ALT), PREFIX.match.tsv.gz (one row per match candidate) and
+    /// PREFIX.summary.tsv (match rates per score).
+    ///
+    /// Example:
+    ///   medgem-prs prs cohort.vcf.gz --scores PGS000001_hmPOS_GRCh38.txt.gz --out out/cohort
+    #[command(verbatim_doc_comment)]
+    Prs(PrsArgs),
+    /// Combine `prs` outputs of shards scored by region (--region) or by sample chunk
+    /// (--samples): sums per sample, concatenates sample chunks, recomputes averages.
+    ///
+    /// Example:
+    ///   medgem-prs merge out/chr1 out/chr2 out/chr3 --out out/all
+    #[command(verbatim_doc_comment)]
+    Merge(MergeArgs),
+    /// Build a bgenix-compatible .bgi index for a BGEN file, so that scoring reads only the
+    /// variants a panel needs.
+    Index(IndexArgs),
+}
+
+/// Options shared by commands that read genotypes.
+#[derive(Args, Debug, Clone)]
+pub struct GenotypeArgs {
+    /// Genotypes: VCF (plain or BGZF .vcf.gz, with .tbi/.csi for region queries), BCF,
+    /// BGEN v1.1/v1.2 (with .bgi for skipping), or a PLINK 1 .bed (or its prefix).
+    /// The format is recognised from the file's content.
+    pub genotypes: PathBuf,
+    /// BGEN .sample file with the sample IDs (when the BGEN file has none, or to override).
+    #[arg(long = "sample", value_name = "FILE")]
+    pub sample_file: Option<PathBuf>,
+    /// VCF/BCF field to take dosages from: DS, GP, GT, or auto (DS, else GP, else GT).
+    #[arg(long, value_name = "FIELD", default_value = "auto")]
+    pub dosage_field: String,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bars or informational messages.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PrsArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    /// Scoring files; several files, and several score columns per file, are scored in one
+    /// pass.
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    pub scores: Vec<PathBuf>,
+    /// Output prefix: PREFIX.sscore, PREFIX.sscore.vars, PREFIX.match.tsv.gz,
+    /// PREFIX.summary.tsv.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Minimum fraction of each score's variants that must match; a score below it fails
+    /// the run (pgsc_calc's --min_overlap).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.75)]
+    pub min_overlap: f64,
+    /// Keep strand-ambiguous A/T and C/G variants (excluded by default).
+    #[arg(long)]
+    pub keep_ambiguous: bool,
+    /// Keep matches at multi-allelic sites (excluded by default).
+    #[arg(long)]
+    pub keep_multiallelic: bool,
+    /// Do not match variants whose alleles only agree after a strand flip.
+    #[arg(long)]
+    pub ignore_strand_flips: bool,
+    /// Drop missing genotypes instead of imputing ploidy × allele frequency; DENOM then
+    /// equals ALLELE_CT, as in plink2.
+    #[arg(long)]
+    pub no_mean_imputation: bool,
+    /// Allele frequencies for mean imputation (plink2 .afreq or plink 1.9 .frq); by
+    /// default they are computed from the scored samples. Give the whole cohort's
+    /// frequencies when scoring sample chunks, so that the chunks merge exactly.
+    #[arg(long, value_name = "FILE")]
+    pub read_freq: Option<PathBuf>,
+    /// Only score variants in CHR or CHR:START-END (1-based, inclusive); uses the
+    /// .tbi/.csi/.bgi index when there is one.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Only score these samples: a file with one sample ID per line (first column).
+    #[arg(long, value_name = "FILE")]
+    pub samples: Option<PathBuf>,
+    /// Split sample IDs written FID<CHAR>IID (e.g. `_` for plink2-exported VCFs) into
+    /// #FID and IID columns, as plink2 --id-delim does.
+    #[arg(long, value_name = "CHAR")]
+    pub id_delim: Option<char>,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Output prefixes of the shards to merge.
+    #[arg(required = true, num_args = 1..)]
+    pub prefixes: Vec<PathBuf>,
+    /// Output prefix of the merged result.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct IndexArgs {
+    /// BGEN file to index.
+    pub bgen: PathBuf,
+    /// Index file to write (default: BGEN.bgi).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Prs(args) => prs::run(args),
+        Command::Merge(args) => prs::merge(args),
+        Command::Index(args) => prs::index(args),
+    }
+}

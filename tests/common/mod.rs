@@ -1,0 +1,113 @@
+//! Helpers shared by the integration tests, which run the real binary on real files.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// `../shared/data`, the conformance files written by others.
+pub fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel)
+}
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_medgem-prs"))
+}
+
+/// Runs the binary and returns its output, printing stderr on failure for diagnosis.
+pub fn run_ok(args: &[&str]) -> Output {
+    let out = bin().args(args).output().expect("binary runs");
+    assert!(
+        out.status.success(),
+        "medgem-prs {:?} failed:\n{}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs the binary expecting exit code 2 (bad input) and returns stderr.
+pub fn run_bad(args: &[&str]) -> String {
+    let out = bin().args(args).output().expect("binary runs");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "medgem-prs {:?} should exit 2; stderr:\n{}",
+        args,
+        err
+    );
+    err
+}
+
+/// A parsed `.sscore` table: header and rows of fields.
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Table {
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut lines = text.lines();
+        let header = lines
+            .next()
+            .expect("header")
+            .split('\t')
+            .map(String::from)
+            .collect();
+        let rows = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split('\t').map(String::from).collect())
+            .collect();
+        Table { header, rows }
+    }
+
+    pub fn col(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
+    }
+
+    pub fn f64s(&self, name: &str) -> Vec<f64> {
+        let c = self.col(name);
+        self.rows.iter().map(|r| r[c].parse().unwrap()).collect()
+    }
+
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        let c = self.col(name);
+        self.rows.iter().map(|r| r[c].clone()).collect()
+    }
+}
+
+/// Whether a Debian tool is on PATH. In CI (`CI` set) a missing tool is a failure, since
+/// `.ci/run` installs it; elsewhere the caller skips with a note.
+pub fn have_tool(name: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is required in CI (.ci/run installs it)"
+        );
+        eprintln!("note: {name} not installed; skipping this comparison");
+    }
+    found
+}
+
+/// Relative difference, safe at zero.
+pub fn rel_diff(a: f64, b: f64) -> f64 {
+    let d = (a - b).abs();
+    if d == 0.0 {
+        0.0
+    } else {
+        d / a.abs().max(b.abs())
+    }
+}
