@@ -71,8 +71,18 @@ fn truncated_bgen_is_refused() {
     let gen = std::fs::read_to_string(shared("bgen/example.gen")).unwrap();
     let mut score =
         String::from("chr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n");
+    // The example repeats some positions out of order; score only unique positions.
+    let mut count = std::collections::HashMap::new();
+    for line in gen.lines() {
+        *count
+            .entry(line.split_whitespace().nth(3).unwrap().to_string())
+            .or_insert(0) += 1;
+    }
     for line in gen.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
+        if count[f[3]] > 1 {
+            continue;
+        }
         score.push_str(&format!("1\t{}\t{}\t{}\t0.1\n", f[3], f[5], f[4]));
     }
     let s = write(dir.path(), "score.txt", &score);
@@ -175,7 +185,7 @@ fn duplicate_sample_ids_are_refused() {
     );
     let err = prs_fails(&vcf, &[&small_score(dir.path())], &[]);
     assert!(
-        err.contains("dup.vcf") && err.contains("duplicate sample id 's1'"),
+        err.contains("dup.vcf") && err.contains("duplicate sample") && err.contains("s1"),
         "{err}"
     );
 }

@@ -291,7 +291,7 @@ pub fn compute(
         }
         let Some(site) = next else { break };
         sites_read += 1;
-        if sites_read % 4096 == 0 {
+        if sites_read.is_multiple_of(4096) {
             bar.set_message(format!(
                 "{sites_read} sites read, {} variants scored",
                 used_variants.len()
@@ -404,11 +404,24 @@ fn contribution(
 ) -> Result<Contribution, ScoreError> {
     job.payload.decode(dosages)?;
     let sel = ctx.selected;
-    let ploidy: Vec<u8> = sel.iter().map(|&s| dosages.ploidy()[s]).collect();
+    // plink2's ploidy conventions: it imports a haploid call as a homozygous diploid one,
+    // then scores chrY and MT as haploid. So a haploid call elsewhere counts twice (a male's
+    // chrX "1" is dosage 2 of 2), and a diploid call on Y/MT counts half.
+    let haploid_chrom = job.site.chrom.is_haploid();
+    let scale = |p: u8| -> (u8, f64) {
+        match (haploid_chrom, p) {
+            (false, 1) => (2, 2.0),
+            (true, 2) => (1, 0.5),
+            (_, p) => (p, 1.0),
+        }
+    };
+    let ploidy: Vec<u8> = sel.iter().map(|&s| scale(dosages.ploidy()[s]).0).collect();
     let missing: Vec<bool> = sel.iter().map(|&s| dosages.is_missing(s)).collect();
 
     // Merge applied rows that share an (allele, model): one plink2 row, several weights.
-    let mut merged: Vec<(usize, EffectType, Vec<(usize, f64)>)> = Vec::new();
+    // (allele, model, sparse weights as (global score index, weight))
+    type Merged = (usize, EffectType, Vec<(usize, f64)>);
+    let mut merged: Vec<Merged> = Vec::new();
     for ar in &job.rows {
         let file = &ctx.files[ar.row.file as usize];
         let row = &file.rows[ar.row.row as usize];
@@ -457,7 +470,7 @@ fn contribution(
             .iter()
             .zip(&ploidy)
             .map(|(&s, &p)| {
-                let x = d[s];
+                let x = d[s] * scale(dosages.ploidy()[s]).1;
                 if x.is_nan() {
                     if ctx.options.no_mean_imputation {
                         0.0
