@@ -8,7 +8,8 @@
 # 2 threads. Needs plink2, tabix, hyperfine and GNU time (Debian: plink2 tabix hyperfine time).
 # The cohort comes from `plink2 --dummy` (independent variants, 1% missing calls), exported
 # as BGZF VCF + .tbi, BGEN v1.2 8-bit (zlib) + .bgi (written by `medgem-prs index`), and
-# PLINK 1 bed. The scoring file holds every 10th variant with random weights.
+# PLINK 1 bed. The scoring file holds every 10th variant with random weights. medgem-prs runs
+# with --keep-ambiguous so that both tools score the same variants (plink2 has no such filter).
 set -euo pipefail
 N=${1:-5000}
 M=${2:-80000}
@@ -48,11 +49,11 @@ echo
 
 hyperfine --warmup 1 --runs "${RUNS:-5}" --export-markdown hyperfine.md \
   -n "plink2 VCF.gz" "plink2 --vcf $C.vcf.gz $P2SCORE --out p2_vcf" \
-  -n "medgem-prs VCF.gz" "$BIN prs $C.vcf.gz --scores $S --threads $T --out mg_vcf --quiet" \
+  -n "medgem-prs VCF.gz" "$BIN prs $C.vcf.gz --scores $S --threads $T --out mg_vcf --quiet --keep-ambiguous" \
   -n "plink2 BGEN" "plink2 --bgen $C.bgen ref-first --sample $C.sample $P2SCORE --out p2_bgen" \
-  -n "medgem-prs BGEN" "$BIN prs $C.bgen --scores $S --threads $T --out mg_bgen --quiet" \
+  -n "medgem-prs BGEN" "$BIN prs $C.bgen --scores $S --threads $T --out mg_bgen --quiet --keep-ambiguous" \
   -n "plink2 bed" "plink2 --bfile $C $P2SCORE --out p2_bed" \
-  -n "medgem-prs bed" "$BIN prs $C.bed --scores $S --threads $T --out mg_bed --quiet"
+  -n "medgem-prs bed" "$BIN prs $C.bed --scores $S --threads $T --out mg_bed --quiet --keep-ambiguous"
 cat hyperfine.md
 echo
 
@@ -61,11 +62,11 @@ echo "|---|---|"
 peak() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1; }
 for run in \
   "plink2 VCF.gz|plink2 --vcf $C.vcf.gz $P2SCORE --out p2_vcf" \
-  "medgem-prs VCF.gz|$BIN prs $C.vcf.gz --scores $S --threads $T --out mg_vcf --quiet" \
+  "medgem-prs VCF.gz|$BIN prs $C.vcf.gz --scores $S --threads $T --out mg_vcf --quiet --keep-ambiguous" \
   "plink2 BGEN|plink2 --bgen $C.bgen ref-first --sample $C.sample $P2SCORE --out p2_bgen" \
-  "medgem-prs BGEN|$BIN prs $C.bgen --scores $S --threads $T --out mg_bgen --quiet" \
+  "medgem-prs BGEN|$BIN prs $C.bgen --scores $S --threads $T --out mg_bgen --quiet --keep-ambiguous" \
   "plink2 bed|plink2 --bfile $C $P2SCORE --out p2_bed" \
-  "medgem-prs bed|$BIN prs $C.bed --scores $S --threads $T --out mg_bed --quiet"; do
+  "medgem-prs bed|$BIN prs $C.bed --scores $S --threads $T --out mg_bed --quiet --keep-ambiguous"; do
   name=${run%%|*}
   cmd=${run#*|}
   kb=$(peak $cmd)
@@ -74,8 +75,13 @@ done
 echo
 
 # Same numbers: every sample's SUM from each medgem-prs run against plink2's (6 digits).
+# Columns are found by name: plink2 adds #FID and PHENO1 for some inputs.
+idsum() {
+  awk -F'\t' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="IID"||$i=="#IID") c=i; if ($i ~ /_SUM$/) s=i}; next}
+       {print $c "\t" $s}' "$1"
+}
 for fmt in vcf bgen bed; do
-  paste <(cut -f2,6 "p2_$fmt.sscore" | tail -n +2) <(cut -f1,6 "mg_$fmt.sscore" | tail -n +2) |
+  paste <(idsum "p2_$fmt.sscore") <(idsum "mg_$fmt.sscore") |
     awk -v f="$fmt" '{d=$2-$4; if (d<0) d=-d; s=($2<0?-$2:$2); if (d > 1e-5*s + 1e-5) bad++; if ($1!=$3) ids++}
          END {printf "%s: %d samples, %d SUM mismatches beyond plink2 print precision, %d ID mismatches\n", f, NR, bad+0, ids+0}'
 done

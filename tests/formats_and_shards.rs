@@ -106,6 +106,22 @@ fn vcf_bgen_and_plink_agree() {
         &["--sample", sample.to_str().unwrap()],
     );
     assert_same_scores(&from_vcf, &from_bgen11, 1e-4, "BGEN 1.1");
+    if have_tool("bcftools") {
+        let bcf = d.join("c.bcf");
+        let st = Command::new("bcftools")
+            .args([
+                "view",
+                "-Ob",
+                "-o",
+                bcf.to_str().unwrap(),
+                vcf.to_str().unwrap(),
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let from_bcf = prs(&bcf, &d.join("bcf"), &[]);
+        assert_same_scores(&from_vcf, &from_bcf, 1e-12, "BCF");
+    }
     // Same variants used everywhere.
     let vars = |p: &str| std::fs::read_to_string(d.join(format!("{p}.sscore.vars"))).unwrap();
     assert_eq!(vars("vcf"), vars("bed"));

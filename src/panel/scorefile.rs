@@ -52,7 +52,7 @@ pub enum EffectType {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScoreMeta {
     /// Score column name used in outputs: `pgs_id`, else `pgs_name`, else the file stem;
-    /// for multi-column plink-style files the column header.
+    /// for plink-style files the column header, as plink2 `header-read` names it.
     pub name: String,
     pub pgs_id: Option<String>,
     pub pgs_name: Option<String>,
@@ -644,8 +644,9 @@ impl<'p> Parser<'p> {
             .clone()
             .or_else(|| file_meta.pgs_name.clone())
             .unwrap_or_else(|| file_stem(self.path));
-        if layout.plink && layout.weights.len() > 1 {
-            // Each column is its own score: the file-level identity fits none of them.
+        if layout.plink {
+            // plink-style files name their scores in the header, as plink2 `header-read`
+            // does; with several columns the file-level identity fits none of them.
             layout
                 .weights
                 .iter()
@@ -1548,10 +1549,11 @@ mod tests {
     }
 
     #[test]
-    fn plink_style_single_column_uses_file_identity() {
+    fn regression_plink_style_single_column_is_named_by_its_header() {
+        // plink2 `header-read` names the score after the column; so do we.
         let f = parse_ok("ID\teffect_allele\tPGS000123\nrs1\tA\t0.1\n");
         assert_eq!(f.scores.len(), 1);
-        assert_eq!(f.scores[0].name, "edge");
+        assert_eq!(f.scores[0].name, "PGS000123");
         let err = parse_err("ID\teffect_allele\tw\trs\nrs1\tA\t0.1\tx\n");
         assert!(
             err.to_string().contains("column rs: invalid value 'x'"),

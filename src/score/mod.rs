@@ -369,18 +369,21 @@ fn process_batch(
         for c in &contributions {
             let ploidy = &c.ploidy[range.clone()];
             let missing = &c.missing[range.clone()];
-            for i in 0..chunk.len {
-                let p = u32::from(ploidy[i]);
-                chunk.denom[i] += p;
-                if !missing[i] {
-                    chunk.allele_ct[i] += p;
-                }
+            for (((denom, ct), &p), &m) in chunk
+                .denom
+                .iter_mut()
+                .zip(chunk.allele_ct.iter_mut())
+                .zip(ploidy)
+                .zip(missing)
+            {
+                *denom += u32::from(p);
+                *ct += if m { 0 } else { u32::from(p) };
             }
             for row in &c.rows {
                 let values = &row.values[range.clone()];
-                for i in 0..chunk.len {
-                    if !missing[i] {
-                        chunk.dosage_sum[i] += values[i];
+                for ((sum, &v), &m) in chunk.dosage_sum.iter_mut().zip(values).zip(missing) {
+                    if !m {
+                        *sum += v;
                     }
                 }
                 for &(k, w) in &row.weights {
@@ -404,6 +407,11 @@ fn contribution(
 ) -> Result<Contribution, ScoreError> {
     job.payload.decode(dosages)?;
     let sel = ctx.selected;
+    let n_sel = sel.len();
+    // `selected` is sorted and de-duplicated, so equal lengths mean every sample in order.
+    let identity = n_sel == dosages.n_samples();
+    let sample = |i: usize| if identity { i } else { sel[i] };
+    let raw_ploidy = dosages.ploidy();
     // plink2's ploidy conventions: it imports a haploid call as a homozygous diploid one,
     // then scores chrY and MT as haploid. So a haploid call elsewhere counts twice (a male's
     // chrX "1" is dosage 2 of 2), and a diploid call on Y/MT counts half.
@@ -415,8 +423,35 @@ fn contribution(
             (_, p) => (p, 1.0),
         }
     };
-    let ploidy: Vec<u8> = sel.iter().map(|&s| scale(dosages.ploidy()[s]).0).collect();
-    let missing: Vec<bool> = sel.iter().map(|&s| dosages.is_missing(s)).collect();
+    let needs_scale = raw_ploidy
+        .iter()
+        .any(|&p| (!haploid_chrom && p == 1) || (haploid_chrom && p == 2));
+    // The fast path (every sample scored, no ploidy rescaling) reads the decoded rows in
+    // place; otherwise the scored samples' values are gathered and rescaled first.
+    let direct = identity && !needs_scale;
+    let gather = |row: &[f64]| -> Vec<f64> {
+        (0..n_sel)
+            .map(|i| {
+                let s = sample(i);
+                if needs_scale {
+                    row[s] * scale(raw_ploidy[s]).1
+                } else {
+                    row[s]
+                }
+            })
+            .collect()
+    };
+    let ploidy: Vec<u8> = if direct {
+        raw_ploidy.to_vec()
+    } else {
+        (0..n_sel).map(|i| scale(raw_ploidy[sample(i)]).0).collect()
+    };
+    let missing: Vec<bool> = if direct {
+        dosages.allele(0).iter().map(|x| x.is_nan()).collect()
+    } else {
+        (0..n_sel).map(|i| dosages.is_missing(sample(i))).collect()
+    };
+    let any_missing = missing.iter().any(|&m| m);
 
     // Merge applied rows that share an (allele, model): one plink2 row, several weights.
     // (allele, model, sparse weights as (global score index, weight))
@@ -425,7 +460,7 @@ fn contribution(
     for ar in &job.rows {
         let file = &ctx.files[ar.row.file as usize];
         let row = &file.rows[ar.row.row as usize];
-        if row.effect_type != EffectType::Additive && job.site.chrom.is_haploid() {
+        if row.effect_type != EffectType::Additive && haploid_chrom {
             return Err(ScoreError::DomRecHaploid {
                 file: file.path.display().to_string(),
                 line: row.line,
@@ -453,43 +488,50 @@ fn contribution(
     let mut freq_fallback = false;
     let mut rows = Vec::with_capacity(merged.len());
     for (allele, model, weights) in merged {
-        let d = dosages.allele(allele);
-        let freq = match ctx
-            .options
-            .freqs
-            .as_ref()
-            .and_then(|t| t.get(&job.site, allele_name(&job.site, allele)))
-        {
-            Some(f) => f,
-            None => {
-                freq_fallback |= ctx.options.freqs.is_some();
-                observed_frequency(d, dosages.ploidy(), sel)
+        let gathered;
+        let d: &[f64] = if direct {
+            dosages.allele(allele)
+        } else {
+            gathered = gather(dosages.allele(allele));
+            &gathered
+        };
+        // One pass: model-transformed dosages of observed calls, and the allele's observed
+        // frequency (plink2's imputation frequency when no --read-freq file is given).
+        let mut values = vec![0.0; n_sel];
+        let (allele_sum, allele_ct) = match model {
+            EffectType::Additive => observed_values(&mut values, d, &ploidy, |x| x),
+            EffectType::Dominant => observed_values(&mut values, d, &ploidy, |x| x.min(1.0)),
+            EffectType::Recessive => {
+                observed_values(&mut values, d, &ploidy, |x| (x - 1.0).max(0.0))
             }
         };
-        let values: Vec<f64> = sel
-            .iter()
-            .zip(&ploidy)
-            .map(|(&s, &p)| {
-                let x = d[s] * scale(dosages.ploidy()[s]).1;
-                if x.is_nan() {
-                    if ctx.options.no_mean_imputation {
-                        0.0
+        if any_missing && !ctx.options.no_mean_imputation {
+            let freq = match ctx
+                .options
+                .freqs
+                .as_ref()
+                .and_then(|t| t.get(&job.site, allele_name(&job.site, allele)))
+            {
+                Some(f) => f,
+                None => {
+                    freq_fallback |= ctx.options.freqs.is_some();
+                    if allele_ct > 0.0 {
+                        allele_sum / allele_ct
                     } else {
-                        match model {
-                            EffectType::Additive => f64::from(p) * freq,
-                            // plink2 imputes freq (not ploidy × freq) under dominant/recessive.
-                            EffectType::Dominant | EffectType::Recessive => freq,
-                        }
-                    }
-                } else {
-                    match model {
-                        EffectType::Additive => x,
-                        EffectType::Dominant => x.min(1.0),
-                        EffectType::Recessive => (x - 1.0).max(0.0),
+                        0.0
                     }
                 }
-            })
-            .collect();
+            };
+            for i in 0..n_sel {
+                if missing[i] {
+                    values[i] = match model {
+                        EffectType::Additive => f64::from(ploidy[i]) * freq,
+                        // plink2 imputes freq (not ploidy x freq) under dominant/recessive.
+                        EffectType::Dominant | EffectType::Recessive => freq,
+                    };
+                }
+            }
+        }
         rows.push(RowValues { values, weights });
     }
     Ok(Contribution {
@@ -500,29 +542,31 @@ fn contribution(
     })
 }
 
+/// Writes `model(dosage)` for observed calls (missing ones stay 0) and returns the sum of
+/// observed dosages and of their ploidies, for the observed allele frequency.
+#[inline]
+fn observed_values(
+    values: &mut [f64],
+    dosage: &[f64],
+    ploidy: &[u8],
+    model: impl Fn(f64) -> f64,
+) -> (f64, f64) {
+    let (mut sum, mut count) = (0.0, 0.0);
+    for ((v, &x), &p) in values.iter_mut().zip(dosage).zip(ploidy) {
+        if !x.is_nan() {
+            *v = model(x);
+            sum += x;
+            count += f64::from(p);
+        }
+    }
+    (sum, count)
+}
+
 fn allele_name(site: &Site, allele: usize) -> &str {
     if allele == 0 {
         &site.ref_allele
     } else {
         &site.alt_alleles[allele - 1]
-    }
-}
-
-/// Frequency of an allele among the non-missing calls of the scored samples, as plink2
-/// computes it when no `--read-freq` file is given. Zero when every call is missing.
-fn observed_frequency(dosage: &[f64], ploidy: &[u8], selected: &[usize]) -> f64 {
-    let (mut num, mut den) = (0.0, 0.0);
-    for &s in selected {
-        let x = dosage[s];
-        if !x.is_nan() {
-            num += x;
-            den += f64::from(ploidy[s]);
-        }
-    }
-    if den > 0.0 {
-        num / den
-    } else {
-        0.0
     }
 }
 
