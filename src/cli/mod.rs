@@ -122,6 +122,9 @@ pub struct MergeArgs {
     /// Output prefix of the merged result.
     #[arg(long, value_name = "PREFIX")]
     pub out: PathBuf,
+    /// No informational messages.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -131,6 +134,9 @@ pub struct IndexArgs {
     /// Index file to write (default: BGEN.bgi).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// No informational messages.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {

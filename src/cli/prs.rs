@@ -125,11 +125,7 @@ pub fn run(args: PrsArgs) -> anyhow::Result<()> {
             "medgem-prs: scored {} samples on {} variants; wrote {}",
             result.sample_ids.len(),
             result.used_variants.len(),
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            path_list(&written)
         );
     }
     Ok(())
@@ -146,15 +142,13 @@ pub fn merge(args: MergeArgs) -> anyhow::Result<()> {
         }
     }
     let written = output::merge(&args.prefixes, &args.out)?;
-    eprintln!(
-        "medgem-prs: merged {} shards into {}",
-        args.prefixes.len(),
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    if !args.quiet {
+        eprintln!(
+            "medgem-prs: merged {} shards into {}",
+            args.prefixes.len(),
+            path_list(&written)
+        );
+    }
     Ok(())
 }
 
@@ -163,6 +157,17 @@ pub fn index(args: IndexArgs) -> anyhow::Result<()> {
         .out
         .unwrap_or_else(|| io::with_extension_appended(&args.bgen, "bgi"));
     let n = io::bgen::write_bgi(&args.bgen, &out)?;
-    eprintln!("medgem-prs: indexed {n} variants into {}", out.display());
+    if !args.quiet {
+        eprintln!("medgem-prs: indexed {n} variants into {}", out.display());
+    }
     Ok(())
+}
+
+/// Paths written, for the closing message.
+fn path_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
