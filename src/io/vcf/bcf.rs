@@ -5,14 +5,13 @@
 //! first two int32s, so a record can be dismissed after 16 bytes) and the per-sample part:
 //! for each FORMAT key, a typed key, a typed-vector descriptor and `n_sample` vectors.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::sync::Arc;
 
-use noodles::bgzf::VirtualPosition;
 use noodles::vcf::variant::record::{AlternateBases as _, Ids as _};
 
-use super::genotypes::{choose_field, GenotypeTables};
-use super::index::{Jump, SiteIndex};
+use super::genotypes::{choose_field, set_called, GenotypeTables, DEFAULT_PLOIDY};
+use super::index::{IndexCursor, SiteIndex};
 use super::stream::{Compression, Stream};
 use super::Shared;
 use crate::genome::{Chrom, Position};
@@ -42,21 +41,17 @@ struct Current {
 pub(crate) struct BcfReader {
     shared: Arc<Shared>,
     stream: Stream,
-    index: Option<SiteIndex>,
+    cursor: IndexCursor,
     keys: Keys,
     /// Chromosome of each contig dictionary index.
     contigs: Vec<Option<Chrom>>,
     /// The current record: both length words, shared part, per-sample part.
     buf: Vec<u8>,
     record: noodles::bcf::Record,
+    /// Records read so far; exact until an index seek.
     record_no: u64,
-    record_known: bool,
     last_site: Option<(usize, Position)>,
-    started: bool,
-    finished: bool,
     current: Option<Current>,
-    /// Index seeks taken, for tests that check the index is used.
-    seeks: u64,
 }
 
 impl BcfReader {
@@ -114,18 +109,14 @@ impl BcfReader {
                 genome_build: super::header_genome_build(&header),
             }),
             stream,
-            index,
+            cursor: IndexCursor::new(index),
             keys,
             contigs,
             buf: Vec::new(),
             record: noodles::bcf::Record::default(),
             record_no: 0,
-            record_known: true,
             last_site: None,
-            started: false,
-            finished: false,
             current: None,
-            seeks: 0,
         })
     }
 
@@ -133,16 +124,12 @@ impl BcfReader {
         &self.shared
     }
 
-    pub(crate) fn seeks(&self) -> u64 {
-        self.seeks
-    }
-
-    pub(crate) fn has_index(&self) -> bool {
-        self.index.is_some()
+    pub(crate) fn cursor(&self) -> &IndexCursor {
+        &self.cursor
     }
 
     pub(crate) fn location(&self) -> Location {
-        if self.record_known {
+        if self.cursor.counting() {
             return Location::Record(self.record_no);
         }
         match self.last_site {
@@ -167,30 +154,6 @@ impl BcfReader {
     fn stream_error(&self, e: io::Error) -> ReadError {
         self.stream
             .read_error(&self.shared.path, self.location(), e)
-    }
-
-    fn here(&mut self) -> Result<Option<VirtualPosition>, ReadError> {
-        match self.stream.fill_buf() {
-            Ok(_) => Ok(self.stream.virtual_position()),
-            Err(e) => Err(self.stream_error(e)),
-        }
-    }
-
-    fn follow(&mut self, jump: Jump, here: VirtualPosition) -> Result<bool, ReadError> {
-        match jump {
-            Jump::Stay => Ok(true),
-            Jump::End => Ok(false),
-            Jump::Seek(target) => {
-                if self.stream.worth_seeking(here, target) {
-                    if let Err(e) = self.stream.seek(target) {
-                        return Err(self.stream_error(e));
-                    }
-                    self.record_known = false;
-                    self.seeks += 1;
-                }
-                Ok(true)
-            }
-        }
     }
 
     /// Reads the next record's bytes into `buf`; `false` at the end of the file.
@@ -228,23 +191,9 @@ impl BcfReader {
 
     pub(crate) fn next_site(&mut self, filter: &SiteFilter) -> Result<Option<Site>, ReadError> {
         self.current = None;
-        if self.finished {
+        let going = self.cursor.resume(&mut self.stream, filter);
+        if !going.map_err(|e| self.stream_error(e))? {
             return Ok(None);
-        }
-        if !self.started {
-            self.started = true;
-            if self.index.is_some() {
-                if let Some(here) = self.here()? {
-                    let jump = self
-                        .index
-                        .as_mut()
-                        .map_or(Jump::Stay, |i| i.initial(filter, here));
-                    if !self.follow(jump, here)? {
-                        self.finished = true;
-                        return Ok(None);
-                    }
-                }
-            }
         }
         loop {
             self.record_no += 1;
@@ -252,7 +201,7 @@ impl BcfReader {
                 Ok(true) => {}
                 Ok(false) => {
                     self.record_no -= 1;
-                    self.finished = true;
+                    self.cursor.finish();
                     return Ok(None);
                 }
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => {
@@ -279,18 +228,11 @@ impl BcfReader {
                 let chrom = chrom.clone();
                 return self.parse_site(chrom, pos).map(Some);
             }
-            if self.index.is_some() {
-                let chrom = chrom.clone();
-                if let Some(here) = self.here()? {
-                    let jump = self
-                        .index
-                        .as_mut()
-                        .map_or(Jump::Stay, |i| i.after_unwanted(filter, &chrom, pos, here));
-                    if !self.follow(jump, here)? {
-                        self.finished = true;
-                        return Ok(None);
-                    }
-                }
+            let going = self
+                .cursor
+                .after_unwanted(&mut self.stream, filter, chrom, pos);
+            if !going.map_err(|e| self.stream_error(e))? {
+                return Ok(None);
             }
         }
     }
@@ -487,11 +429,7 @@ impl BcfPayload {
     }
 
     fn sample_error(&self, sample: usize, message: impl std::fmt::Display) -> ReadError {
-        self.error(format!(
-            "sample {} ({}): {message}",
-            sample + 1,
-            self.shared.samples[sample]
-        ))
+        self.error(self.shared.about_sample(sample, message))
     }
 
     /// Splits the per-sample bytes into the GT, DS and GP fields.
@@ -585,9 +523,6 @@ impl BcfPayload {
     }
 }
 
-/// Ploidy assumed where no GT tells it.
-const DEFAULT_PLOIDY: u8 = 2;
-
 impl Payload for BcfPayload {
     fn decode(&self, out: &mut Dosages) -> Result<(), ReadError> {
         let n = self.shared.samples.len();
@@ -605,15 +540,7 @@ impl Payload for BcfPayload {
                 for s in 0..n {
                     let (ploidy, missing) = self.gt(&gt, s, &mut scratch)?;
                     let Some(ploidy) = ploidy else { continue };
-                    out.set_ploidy(s, ploidy);
-                    if !missing {
-                        for a in 0..k {
-                            out.set(a, s, 0.0);
-                        }
-                        for &a in &scratch {
-                            out.set(a, s, out.get(a, s) + 1.0);
-                        }
-                    }
+                    set_called(out, s, ploidy, missing, &scratch);
                 }
             }
             Some(DosageField::Ds) => {
@@ -661,25 +588,9 @@ impl Payload for BcfPayload {
                     let ploidy =
                         gt_ploidy.map_or_else(|| tables.implied_ploidy(values.len()), usize::from);
                     let table = tables.get(ploidy).map_err(|m| self.sample_error(s, m))?;
-                    if values.len() != table.n_genotypes() {
-                        return Err(self.sample_error(
-                            s,
-                            format!(
-                                "GP has {} values, expected {} for ploidy {ploidy} and {k} alleles",
-                                values.len(),
-                                table.n_genotypes()
-                            ),
-                        ));
-                    }
-                    for a in 0..k {
-                        let dosage: f64 = values
-                            .iter()
-                            .enumerate()
-                            .map(|(g, p)| p * f64::from(table.count(g, a)))
-                            .sum();
-                        out.set(a, s, dosage);
-                    }
-                    out.set_ploidy(s, ploidy as u8);
+                    table
+                        .set_expected(out, s, &values)
+                        .map_err(|m| self.sample_error(s, m))?;
                 }
             }
             Some(DosageField::Auto) | None => {}

@@ -1,7 +1,11 @@
-//! Format-independent pieces of dosage decoding: which FORMAT field to use, and the VCF
-//! ordering of genotypes that `GP` (and `GL`/`PL`) values follow.
+//! Format-independent pieces of dosage decoding: which FORMAT field to use, how a called
+//! genotype becomes dosages, and the VCF ordering of genotypes that `GP` (and `GL`/`PL`)
+//! values follow.
 
-use crate::io::DosageField;
+use crate::io::{DosageField, Dosages};
+
+/// Ploidy assumed where no GT tells it.
+pub(crate) const DEFAULT_PLOIDY: u8 = 2;
 
 /// The field dosages are taken from for one record, given which of DS, GP and GT it has.
 /// `None` leaves every sample missing: the forced field, or all three, is absent.
@@ -19,6 +23,26 @@ pub(crate) fn choose_field(
         DosageField::Ds => present(DosageField::Ds, has_ds),
         DosageField::Gp => present(DosageField::Gp, has_gp),
         DosageField::Gt => present(DosageField::Gt, has_gt),
+    }
+}
+
+/// Sets sample `s` from a called GT: its ploidy and, unless an allele is missing, the copies
+/// of each of `out`'s alleles among `alleles` (the called allele indexes).
+pub(crate) fn set_called(
+    out: &mut Dosages,
+    s: usize,
+    ploidy: u8,
+    missing: bool,
+    alleles: &[usize],
+) {
+    out.set_ploidy(s, ploidy);
+    if !missing {
+        for a in 0..out.n_alleles() {
+            out.set(a, s, 0.0);
+        }
+        for &a in alleles {
+            out.set(a, s, out.get(a, s) + 1.0);
+        }
     }
 }
 
@@ -87,6 +111,36 @@ impl GenotypeTable {
     #[inline]
     pub(crate) fn count(&self, genotype: usize, allele: usize) -> u8 {
         self.counts[genotype * self.n_alleles + allele]
+    }
+
+    /// Sets sample `s` from its GP values, one probability per genotype of this table:
+    /// each allele's dosage is its expected copy number, `Σ_g P(g) · copies(g, a)`, and the
+    /// ploidy is the table's. A GP of the wrong length is an error message.
+    pub(crate) fn set_expected(
+        &self,
+        out: &mut Dosages,
+        s: usize,
+        probabilities: &[f64],
+    ) -> Result<(), String> {
+        if probabilities.len() != self.n_genotypes() {
+            return Err(format!(
+                "GP has {} values, expected {} for ploidy {} and {} alleles",
+                probabilities.len(),
+                self.n_genotypes(),
+                self.ploidy,
+                self.n_alleles
+            ));
+        }
+        for a in 0..self.n_alleles {
+            let dosage: f64 = probabilities
+                .iter()
+                .enumerate()
+                .map(|(g, p)| p * f64::from(self.count(g, a)))
+                .sum();
+            out.set(a, s, dosage);
+        }
+        out.set_ploidy(s, self.ploidy as u8);
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 //! without missing a record at or beyond `q`.
 
 use std::collections::HashMap;
+use std::io;
 use std::path::Path;
 
 use noodles::bgzf::VirtualPosition;
@@ -25,6 +26,117 @@ pub(crate) enum Jump {
     Seek(VirtualPosition),
     /// Nothing further in the file is wanted.
     End,
+}
+
+/// A reader's view of its BGZF input, as the index walk in [`IndexCursor`] needs it. BCF
+/// reads the [`Stream`](super::stream::Stream) directly; VCF text reads it through a line
+/// buffer that a seek must empty.
+pub(crate) trait Seekable {
+    /// Virtual position of the next unread record; `None` for input that is not BGZF.
+    fn next_position(&mut self) -> io::Result<Option<VirtualPosition>>;
+    /// Whether going from `here` to `target` is worth a seek rather than reading on.
+    fn worth_seeking(&self, here: VirtualPosition, target: VirtualPosition) -> bool;
+    /// Moves to `target`, dropping whatever was buffered.
+    fn seek_to(&mut self, target: VirtualPosition) -> io::Result<()>;
+}
+
+/// The index-driven walk shared by the VCF text and BCF readers: the optional index, whether
+/// reading has started or finished, and how many seeks were taken. Without an index it only
+/// tracks the end of the file.
+pub(crate) struct IndexCursor {
+    index: Option<SiteIndex>,
+    started: bool,
+    finished: bool,
+    /// Index seeks taken, for tests that check the index is used.
+    seeks: u64,
+}
+
+impl IndexCursor {
+    pub(crate) fn new(index: Option<SiteIndex>) -> IndexCursor {
+        IndexCursor {
+            index,
+            started: false,
+            finished: false,
+            seeks: 0,
+        }
+    }
+
+    pub(crate) fn has_index(&self) -> bool {
+        self.index.is_some()
+    }
+
+    pub(crate) fn seeks(&self) -> u64 {
+        self.seeks
+    }
+
+    /// Whether record (or line) numbers are still exact: a seek loses count of them.
+    pub(crate) fn counting(&self) -> bool {
+        self.seeks == 0
+    }
+
+    /// Marks the end of the file, after which no further record is read.
+    pub(crate) fn finish(&mut self) {
+        self.finished = true;
+    }
+
+    /// Called before looking for the next record: on the first call, enters the file at the
+    /// first wanted site. `false` when nothing further is to be read.
+    pub(crate) fn resume(
+        &mut self,
+        input: &mut impl Seekable,
+        filter: &SiteFilter,
+    ) -> io::Result<bool> {
+        if self.finished {
+            return Ok(false);
+        }
+        if self.started {
+            return Ok(true);
+        }
+        self.started = true;
+        self.go(input, |index, here| index.initial(filter, here))
+    }
+
+    /// Called after a record at `chrom:pos` that `filter` does not want: seeks over what
+    /// holds no wanted site. `false` when nothing further is wanted.
+    pub(crate) fn after_unwanted(
+        &mut self,
+        input: &mut impl Seekable,
+        filter: &SiteFilter,
+        chrom: &Chrom,
+        pos: Position,
+    ) -> io::Result<bool> {
+        self.go(input, |index, here| {
+            index.after_unwanted(filter, chrom, pos, here)
+        })
+    }
+
+    /// Asks the index where to go from the current position and goes there.
+    fn go(
+        &mut self,
+        input: &mut impl Seekable,
+        decide: impl FnOnce(&mut SiteIndex, VirtualPosition) -> Jump,
+    ) -> io::Result<bool> {
+        let Some(index) = self.index.as_mut() else {
+            return Ok(true);
+        };
+        let Some(here) = input.next_position()? else {
+            return Ok(true);
+        };
+        match decide(index, here) {
+            Jump::Stay => {}
+            Jump::End => {
+                self.finished = true;
+                return Ok(false);
+            }
+            Jump::Seek(target) => {
+                if input.worth_seeking(here, target) {
+                    input.seek_to(target)?;
+                    self.seeks += 1;
+                }
+            }
+        }
+        Ok(true)
+    }
 }
 
 enum Kind {

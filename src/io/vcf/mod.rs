@@ -22,6 +22,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use self::bcf::BcfReader;
+use self::index::IndexCursor;
 use self::stream::Stream;
 use self::text::TextReader;
 use crate::genome::Chrom;
@@ -39,6 +40,17 @@ pub(crate) struct Shared {
     pub(crate) field: DosageField,
     /// Genome build stated by `##reference` or implied by contig lengths.
     pub(crate) genome_build: Option<&'static str>,
+}
+
+impl Shared {
+    /// A message about one sample (0-based `sample`), named by its 1-based number and ID.
+    pub(crate) fn about_sample(&self, sample: usize, message: impl std::fmt::Display) -> String {
+        format!(
+            "sample {} ({}): {message}",
+            sample + 1,
+            self.samples[sample]
+        )
+    }
 }
 
 /// The genome build a VCF/BCF header states (`##reference=...`, a contig's `assembly`) or
@@ -97,20 +109,21 @@ impl VcfSource {
         }
     }
 
+    fn cursor(&self) -> &IndexCursor {
+        match &self.reader {
+            Reader::Text(r) => r.cursor(),
+            Reader::Bcf(r) => r.cursor(),
+        }
+    }
+
     /// Whether a tabix or CSI index was found and is used for seeking.
     pub fn has_index(&self) -> bool {
-        match &self.reader {
-            Reader::Text(r) => r.has_index(),
-            Reader::Bcf(r) => r.has_index(),
-        }
+        self.cursor().has_index()
     }
 
     /// Index seeks taken so far, for diagnostics: 0 means every block was read.
     pub fn index_seeks(&self) -> u64 {
-        match &self.reader {
-            Reader::Text(r) => r.seeks(),
-            Reader::Bcf(r) => r.seeks(),
-        }
+        self.cursor().seeks()
     }
 }
 

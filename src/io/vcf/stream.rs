@@ -14,6 +14,7 @@ use flate2::read::MultiGzDecoder;
 use noodles::bgzf;
 use noodles::bgzf::VirtualPosition;
 
+use super::index::Seekable;
 use crate::io::{Location, ReadError};
 
 /// The 28-byte empty block bgzip, htslib and noodles write last. Its absence means the file
@@ -164,6 +165,22 @@ impl BufRead for Stream {
             Stream::Bgzf(r) => r.consume(amt),
             Stream::BgzfThreaded(r) => r.consume(amt),
         }
+    }
+}
+
+/// BCF records are read straight from the stream, so its next byte starts the next record.
+impl Seekable for Stream {
+    fn next_position(&mut self) -> io::Result<Option<VirtualPosition>> {
+        self.fill_buf()?;
+        Ok(self.virtual_position())
+    }
+
+    fn worth_seeking(&self, here: VirtualPosition, target: VirtualPosition) -> bool {
+        Stream::worth_seeking(self, here, target)
+    }
+
+    fn seek_to(&mut self, target: VirtualPosition) -> io::Result<()> {
+        self.seek(target)
     }
 }
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use memchr::{memchr, memchr_iter};
 use noodles::bgzf::VirtualPosition;
 
-use super::genotypes::{choose_field, GenotypeTables};
-use super::index::{Jump, SiteIndex};
+use super::genotypes::{choose_field, set_called, GenotypeTables, DEFAULT_PLOIDY};
+use super::index::{IndexCursor, Seekable, SiteIndex};
 use super::stream::{Compression, Stream};
 use super::Shared;
 use crate::genome::{Chrom, Position};
@@ -98,20 +98,27 @@ impl LineReader {
     fn current(&mut self) -> io::Result<&[u8]> {
         self.line_unchecked()
     }
+}
 
-    /// Virtual position of the next unread byte (BGZF only).
-    fn position(&mut self) -> io::Result<Option<VirtualPosition>> {
+/// The next record starts after the current line, which is consumed first; a seek empties
+/// the line buffer.
+impl Seekable for LineReader {
+    fn next_position(&mut self) -> io::Result<Option<VirtualPosition>> {
         self.stream.consume(std::mem::take(&mut self.pending));
         self.stream.fill_buf()?;
         Ok(self.stream.virtual_position())
     }
 
-    fn seek(&mut self, pos: VirtualPosition) -> io::Result<()> {
+    fn worth_seeking(&self, here: VirtualPosition, target: VirtualPosition) -> bool {
+        self.stream.worth_seeking(here, target)
+    }
+
+    fn seek_to(&mut self, target: VirtualPosition) -> io::Result<()> {
         self.pending = 0;
         self.len = 0;
         self.in_spill = true;
         self.spill.clear();
-        self.stream.seek(pos)
+        self.stream.seek(target)
     }
 }
 
@@ -125,19 +132,14 @@ struct Current {
 pub(crate) struct TextReader {
     shared: Arc<Shared>,
     lines: LineReader,
-    index: Option<SiteIndex>,
+    cursor: IndexCursor,
     /// Lines read so far, header included; exact until an index seek.
     line_no: u64,
-    line_known: bool,
     /// Last CHROM spelling and its parse: files hold long runs of one chromosome.
     chrom_cache: Option<(Vec<u8>, Chrom)>,
     /// Chromosome and position of the last record read, for locations after a seek.
     last_pos: Position,
-    started: bool,
-    finished: bool,
     current: Option<Current>,
-    /// Index seeks taken, for tests that check the index is used.
-    seeks: u64,
 }
 
 impl TextReader {
@@ -213,15 +215,11 @@ impl TextReader {
                 genome_build: super::header_genome_build(&header),
             }),
             lines,
-            index,
+            cursor: IndexCursor::new(index),
             line_no,
-            line_known: true,
             chrom_cache: None,
             last_pos: 0,
-            started: false,
-            finished: false,
             current: None,
-            seeks: 0,
         })
     }
 
@@ -229,17 +227,13 @@ impl TextReader {
         &self.shared
     }
 
-    pub(crate) fn seeks(&self) -> u64 {
-        self.seeks
-    }
-
-    pub(crate) fn has_index(&self) -> bool {
-        self.index.is_some()
+    pub(crate) fn cursor(&self) -> &IndexCursor {
+        &self.cursor
     }
 
     /// The current record's line, or its site when an index seek lost count of lines.
     pub(crate) fn location(&self) -> Location {
-        if self.line_known {
+        if self.cursor.counting() {
             Location::Line(self.line_no)
         } else {
             match &self.chrom_cache {
@@ -257,7 +251,7 @@ impl TextReader {
     }
 
     fn stream_error(&self, e: io::Error) -> ReadError {
-        let location = if self.line_known {
+        let location = if self.cursor.counting() {
             Location::Line(self.line_no + 1)
         } else {
             self.location()
@@ -265,56 +259,17 @@ impl TextReader {
         self.lines.stream.read_error(&self.shared.path, location, e)
     }
 
-    /// Follows an index decision: returns `false` when nothing further is wanted.
-    fn follow(&mut self, jump: Jump, here: VirtualPosition) -> Result<bool, ReadError> {
-        match jump {
-            Jump::Stay => Ok(true),
-            Jump::End => Ok(false),
-            Jump::Seek(target) => {
-                if self.lines.stream.worth_seeking(here, target) {
-                    if let Err(e) = self.lines.seek(target) {
-                        return Err(self.stream_error(e));
-                    }
-                    self.line_known = false;
-                    self.seeks += 1;
-                }
-                Ok(true)
-            }
-        }
-    }
-
-    fn here(&mut self) -> Result<Option<VirtualPosition>, ReadError> {
-        match self.lines.position() {
-            Ok(p) => Ok(p),
-            Err(e) => Err(self.stream_error(e)),
-        }
-    }
-
     pub(crate) fn next_site(&mut self, filter: &SiteFilter) -> Result<Option<Site>, ReadError> {
         self.current = None;
-        if self.finished {
+        let going = self.cursor.resume(&mut self.lines, filter);
+        if !going.map_err(|e| self.stream_error(e))? {
             return Ok(None);
-        }
-        if !self.started {
-            self.started = true;
-            if self.index.is_some() {
-                if let Some(here) = self.here()? {
-                    let jump = self
-                        .index
-                        .as_mut()
-                        .map_or(Jump::Stay, |i| i.initial(filter, here));
-                    if !self.follow(jump, here)? {
-                        self.finished = true;
-                        return Ok(None);
-                    }
-                }
-            }
         }
         loop {
             let line = match self.lines.next_line() {
                 Ok(Some(line)) => line,
                 Ok(None) => {
-                    self.finished = true;
+                    self.cursor.finish();
                     return Ok(None);
                 }
                 Err(e) => return Err(self.stream_error(e)),
@@ -359,18 +314,11 @@ impl TextReader {
                     Err(message) => Err(self.malformed(message)),
                 };
             }
-            if self.index.is_some() {
-                let chrom = chrom.clone();
-                if let Some(here) = self.here()? {
-                    let jump = self
-                        .index
-                        .as_mut()
-                        .map_or(Jump::Stay, |i| i.after_unwanted(filter, &chrom, pos, here));
-                    if !self.follow(jump, here)? {
-                        self.finished = true;
-                        return Ok(None);
-                    }
-                }
+            let going = self
+                .cursor
+                .after_unwanted(&mut self.lines, filter, chrom, pos);
+            if !going.map_err(|e| self.stream_error(e))? {
+                return Ok(None);
             }
         }
     }
@@ -526,6 +474,13 @@ impl FormatKeys {
         }
         keys
     }
+
+    /// Ploidy from a sample column's GT, `None` without a usable GT.
+    fn gt_ploidy(&self, column: &[u8]) -> Option<u8> {
+        self.gt
+            .and_then(|g| subfield(column, g))
+            .and_then(gt_ploidy)
+    }
 }
 
 /// The `index`-th `:`-separated field of a sample column; `None` when trailing fields were
@@ -564,11 +519,30 @@ impl TextPayload {
     }
 
     fn sample_error(&self, sample: usize, message: impl std::fmt::Display) -> ReadError {
-        self.error(format!(
-            "sample {} ({}): {message}",
-            sample + 1,
-            self.shared.samples[sample]
-        ))
+        self.error(self.shared.about_sample(sample, message))
+    }
+
+    /// Calls `each` with every sample's column, in order, and checks that the record has
+    /// exactly one column per header sample.
+    fn for_each_column(
+        &self,
+        samples: &[u8],
+        mut each: impl FnMut(usize, &[u8]) -> Result<(), ReadError>,
+    ) -> Result<(), ReadError> {
+        let mut columns = Columns {
+            data: samples,
+            at: 0,
+        };
+        for s in 0..self.shared.samples.len() {
+            let Some(column) = columns.next() else {
+                return Err(self.column_count_error(samples));
+            };
+            each(s, column)?;
+        }
+        if columns.next().is_some() {
+            return Err(self.column_count_error(samples));
+        }
+        Ok(())
     }
 
     fn column_count_error(&self, samples: &[u8]) -> ReadError {
@@ -620,23 +594,13 @@ impl TextPayload {
             }
             return Ok(());
         }
-        let mut columns = Columns {
-            data: samples,
-            at: 0,
-        };
-        for s in 0..n {
-            let Some(column) = columns.next() else {
-                return Err(self.column_count_error(samples));
-            };
+        self.for_each_column(samples, |s, column| {
             // A GT dropped as a trailing field leaves the sample missing.
-            if let Some(call) = subfield(column, gt) {
-                self.set_gt(call, s, out, &mut scratch)?;
+            match subfield(column, gt) {
+                Some(call) => self.set_gt(call, s, out, &mut scratch),
+                None => Ok(()),
             }
-        }
-        if columns.next().is_some() {
-            return Err(self.column_count_error(samples));
-        }
-        Ok(())
+        })
     }
 
     /// One sample's GT: dosage of allele a = copies of a; any `.` allele makes it missing.
@@ -649,17 +613,9 @@ impl TextPayload {
     ) -> Result<(), ReadError> {
         let (ploidy, missing) =
             parse_gt(call, self.n_alleles, scratch).map_err(|m| self.sample_error(s, m))?;
-        let Some(ploidy) = ploidy else {
-            return Ok(()); // bare `.`: missing, ploidy unknown (left at the default).
-        };
-        out.set_ploidy(s, ploidy);
-        if !missing {
-            for a in 0..self.n_alleles {
-                out.set(a, s, 0.0);
-            }
-            for &a in scratch.iter() {
-                out.set(a, s, out.get(a, s) + 1.0);
-            }
+        // A bare `.` is missing with its ploidy unknown (left at the default).
+        if let Some(ploidy) = ploidy {
+            set_called(out, s, ploidy, missing, scratch);
         }
         Ok(())
     }
@@ -671,27 +627,15 @@ impl TextPayload {
         ds: usize,
         out: &mut Dosages,
     ) -> Result<(), ReadError> {
-        let n = self.shared.samples.len();
         let n_alts = self.n_alleles - 1;
-        let mut columns = Columns {
-            data: samples,
-            at: 0,
-        };
-        for s in 0..n {
-            let Some(column) = columns.next() else {
-                return Err(self.column_count_error(samples));
-            };
-            let ploidy = keys
-                .gt
-                .and_then(|g| subfield(column, g))
-                .and_then(gt_ploidy)
-                .unwrap_or(DEFAULT_PLOIDY);
+        self.for_each_column(samples, |s, column| {
+            let ploidy = keys.gt_ploidy(column).unwrap_or(DEFAULT_PLOIDY);
             out.set_ploidy(s, ploidy);
             let Some(value) = subfield(column, ds) else {
-                continue;
+                return Ok(());
             };
             if value == b"." || value.is_empty() {
-                continue;
+                return Ok(());
             }
             let count = value.split(|&b| b == b',').count();
             if count != n_alts && !(n_alts == 0 && count == 1) {
@@ -719,10 +663,8 @@ impl TextPayload {
             } else if n_alts == 0 {
                 out.set(0, s, f64::from(ploidy));
             }
-        }
-        if columns.next().is_some() {
-            return Err(self.column_count_error(samples));
-        }
+            Ok(())
+        })?;
         if n_alts > 0 {
             out.fill_reference_from_alts();
         }
@@ -736,26 +678,15 @@ impl TextPayload {
         gp: usize,
         out: &mut Dosages,
     ) -> Result<(), ReadError> {
-        let n = self.shared.samples.len();
         let mut tables = GenotypeTables::new(self.n_alleles);
         let mut values = Vec::new();
-        let mut columns = Columns {
-            data: samples,
-            at: 0,
-        };
-        for s in 0..n {
-            let Some(column) = columns.next() else {
-                return Err(self.column_count_error(samples));
-            };
-            let gt_ploidy = keys
-                .gt
-                .and_then(|g| subfield(column, g))
-                .and_then(gt_ploidy);
+        self.for_each_column(samples, |s, column| {
+            let gt_ploidy = keys.gt_ploidy(column);
             if let Some(p) = gt_ploidy {
                 out.set_ploidy(s, p);
             }
             let Some(value) = subfield(column, gp) else {
-                continue;
+                return Ok(());
             };
             values.clear();
             let mut missing = value.is_empty();
@@ -772,40 +703,16 @@ impl TextPayload {
                 })?);
             }
             if missing {
-                continue;
+                return Ok(());
             }
             let ploidy = gt_ploidy.map_or_else(|| tables.implied_ploidy(values.len()), usize::from);
             let table = tables.get(ploidy).map_err(|m| self.sample_error(s, m))?;
-            if values.len() != table.n_genotypes() {
-                return Err(self.sample_error(
-                    s,
-                    format!(
-                        "GP has {} values, expected {} for ploidy {ploidy} and {} alleles",
-                        values.len(),
-                        table.n_genotypes(),
-                        self.n_alleles
-                    ),
-                ));
-            }
-            for a in 0..self.n_alleles {
-                let dosage: f64 = values
-                    .iter()
-                    .enumerate()
-                    .map(|(g, p)| p * f64::from(table.count(g, a)))
-                    .sum();
-                out.set(a, s, dosage);
-            }
-            out.set_ploidy(s, ploidy as u8);
-        }
-        if columns.next().is_some() {
-            return Err(self.column_count_error(samples));
-        }
-        Ok(())
+            table
+                .set_expected(out, s, &values)
+                .map_err(|m| self.sample_error(s, m))
+        })
     }
 }
-
-/// Ploidy assumed where no GT tells it.
-const DEFAULT_PLOIDY: u8 = 2;
 
 impl Payload for TextPayload {
     fn decode(&self, out: &mut Dosages) -> Result<(), ReadError> {
