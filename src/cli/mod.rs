@@ -1,6 +1,7 @@
 //! Command-line definitions. Arguments are turned into validated library configuration
 //! before any work starts; nothing here computes anything itself.
 
+mod gwas;
 mod prs;
 
 use std::path::PathBuf;
@@ -41,6 +42,27 @@ pub enum Command {
     ///   medgem-prs merge out/chr1 out/chr2 out/chr3 --out out/all
     #[command(verbatim_doc_comment)]
     Merge(MergeArgs),
+    /// Per-variant association tests of one phenotype, like plink2 --glm.
+    ///
+    /// Each ALT allele's dosage (additive) is tested in phenotype ~ intercept + covariates +
+    /// dosage: by least squares (t test) for a quantitative phenotype, by logistic
+    /// regression (Wald test, BETA = log-odds per ALT allele) for a 0/1 phenotype, with
+    /// Firth's penalised regression when logistic regression does not converge. Samples
+    /// missing the phenotype or a covariate are left out; a sample with a missing call is
+    /// left out of that variant only (column N).
+    ///
+    /// The phenotype table is tab-separated with an IID column (also #IID); sex may be
+    /// F/M, female/male, 0/1 (0 = female) or plink's 1 = male, 2 = female; NA or an empty
+    /// field is missing.
+    ///
+    /// Writes FILE with columns CHROM POS ID REF ALT A1 A1_FREQ N BETA SE P (A1 = the ALT
+    /// allele tested; FIRTH_YN added for binary phenotypes).
+    ///
+    /// Example:
+    ///   medgem-prs gwas cohort.vcf.gz --phenotypes phenotypes.tsv --pheno t2d \
+    ///       --covar age,sex,bmi,PC1,PC2 --out t2d.gwas.tsv
+    #[command(verbatim_doc_comment)]
+    Gwas(GwasArgs),
     /// Build a bgenix-compatible .bgi index for a BGEN file, so that scoring reads only the
     /// variants a panel needs.
     Index(IndexArgs),
@@ -115,6 +137,39 @@ pub struct PrsArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct GwasArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    /// Phenotype table (TSV with an IID column).
+    #[arg(long, value_name = "TSV")]
+    pub phenotypes: PathBuf,
+    /// Phenotype column to test.
+    #[arg(long, value_name = "NAME")]
+    pub pheno: String,
+    /// Covariate columns, comma-separated (e.g. age,sex,bmi,PC1,PC2).
+    #[arg(long, value_name = "LIST")]
+    pub covar: Option<String>,
+    /// Output table.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Treat the phenotype as binary (0/1) even if detection would not (default: binary
+    /// when every value is 0, 1 or NA).
+    #[arg(long, conflicts_with = "quantitative")]
+    pub binary: bool,
+    /// Treat the phenotype as quantitative, even if it holds only 0 and 1.
+    #[arg(long)]
+    pub quantitative: bool,
+    /// Only test variants in CHR or CHR:START-END (1-based, inclusive); uses the
+    /// .tbi/.csi/.bgi index when there is one.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Genotype sample IDs are FID<CHAR>IID (e.g. `_` for plink2-exported VCFs): match the
+    /// part after the first CHAR to the table's IID.
+    #[arg(long, value_name = "CHAR")]
+    pub id_delim: Option<char>,
+}
+
+#[derive(Args, Debug)]
 pub struct MergeArgs {
     /// Output prefixes of the shards to merge.
     #[arg(required = true, num_args = 1..)]
@@ -143,6 +198,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Prs(args) => prs::run(args),
         Command::Merge(args) => prs::merge(args),
+        Command::Gwas(args) => gwas::run(args),
         Command::Index(args) => prs::index(args),
     }
 }
