@@ -4,8 +4,8 @@
 //! streaming trait, [`panel`] parses scoring files and matches them to the genotypes with
 //! the PGS Catalog Calculator's rules, and [`score`] computes linear polygenic scores with
 //! plink2 `--score` arithmetic; [`pheno`] reads phenotype tables and [`gwas`] runs
-//! per-variant association tests like plink2 `--glm`. The binary in `src/main.rs` only parses arguments and
-//! dispatches here.
+//! per-variant association tests like plink2 `--glm`. The binary in `src/main.rs` only
+//! parses arguments and dispatches here.
 
 pub mod genome;
 pub mod gwas;

@@ -187,10 +187,12 @@ pub fn run(
         path: out.to_path_buf(),
         source,
     };
+    // Check the configuration before creating anything.
+    let model = build_model(source, table, options)?;
     let mut set = OutputSet::new();
     let file = set.create(out).map_err(write_err)?;
     let mut w = std::io::BufWriter::new(file.as_file_mut());
-    let summary = run_to(source, table, options, &mut w, out)?;
+    let summary = stream(source, &model, options, &mut w, out)?;
     w.flush().map_err(write_err)?;
     drop(w);
     set.commit().map_err(write_err)?;
@@ -205,11 +207,22 @@ pub fn run_to(
     w: &mut dyn Write,
     out: &Path,
 ) -> Result<GwasSummary, GwasError> {
+    let model = build_model(source, table, options)?;
+    stream(source, &model, options, w, out)
+}
+
+/// Tests every wanted site and writes the rows in file order.
+fn stream(
+    source: &mut dyn GenotypeSource,
+    model: &Model,
+    options: &GwasOptions,
+    w: &mut dyn Write,
+    out: &Path,
+) -> Result<GwasSummary, GwasError> {
     let write_err = |source| GwasError::Write {
         path: out.to_path_buf(),
         source,
     };
-    let model = build_model(source, table, options)?;
     let mut summary = GwasSummary {
         binary: model.binary,
         n_samples: model.samples.len(),
@@ -250,7 +263,7 @@ pub fn run_to(
             let rows: Vec<Vec<Row>> = std::mem::take(&mut batch)
                 .into_par_iter()
                 .map_init(Dosages::new, |d, (site, payload)| {
-                    test_site(&model, &site, payload.as_ref(), d)
+                    test_site(model, &site, payload.as_ref(), d)
                 })
                 .collect::<Result<_, _>>()?;
             for row in rows.iter().flatten() {
@@ -678,8 +691,8 @@ mod tests {
             next: 0,
         };
         let mut table = String::from("IID\tcase\n");
-        for i in 0..12 {
-            table.push_str(&format!("s{i}\t{}\n", y[i]));
+        for (i, v) in y.iter().enumerate() {
+            table.push_str(&format!("s{i}\t{v}\n"));
         }
         let options = GwasOptions {
             phenotype: "case".into(),

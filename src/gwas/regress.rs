@@ -49,7 +49,7 @@ pub fn cholesky(a: &[f64], p: usize) -> Option<Vec<f64>> {
                 s -= l[i * p + k] * l[j * p + k];
             }
             if i == j {
-                if !(s > 0.0) || !s.is_finite() {
+                if s.is_nan() || s <= 0.0 || !s.is_finite() {
                     return None;
                 }
                 l[i * p + i] = s.sqrt();
@@ -171,7 +171,7 @@ impl LinearBasis {
         let gy = dot(&rg, &self.y_resid);
         let beta = gy / gg;
         let rss = self.rss0 - beta * gy;
-        if !(rss > 0.0) {
+        if rss.is_nan() || rss <= 0.0 {
             return None;
         }
         let se = (rss / df / gg).sqrt();
@@ -204,7 +204,7 @@ impl LogisticFit {
     pub fn last(&self) -> Option<Estimate> {
         let beta = *self.beta.last()?;
         let se = *self.se.last()?;
-        if !beta.is_finite() || !(se > 0.0) || !se.is_finite() {
+        if !beta.is_finite() || !se.is_finite() || se <= 0.0 {
             return None;
         }
         Some(Estimate {
