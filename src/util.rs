@@ -4,6 +4,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use indicatif::{ProgressBar, ProgressStyle};
 use tempfile::NamedTempFile;
 
 /// Formats a float so that it reads back to the same `f64` (shortest round-trip digits), in
@@ -23,6 +24,21 @@ pub fn fmt_f64(x: f64) -> String {
     } else {
         format!("{x:e}")
     }
+}
+
+/// A spinner on stderr for streaming work whose length is unknown (the number of records in
+/// a compressed genotype file), or a hidden bar when `enabled` is false (`--quiet`).
+/// indicatif draws nothing when stderr is not a terminal, so pipeline logs stay clean.
+pub fn spinner(enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").expect("valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
 
 /// A set of output files that appear together or not at all.

@@ -43,10 +43,8 @@ pub fn run(args: GwasArgs) -> anyhow::Result<()> {
     let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
     if !quiet {
         eprintln!(
-            "medgem-prs: {} ({}), {} samples; phenotype '{}' from {} ({} rows)",
-            source.path().display(),
-            source.format_name(),
-            source.sample_ids().len(),
+            "medgem-prs: {}; phenotype '{}' from {} ({} rows)",
+            super::prs::describe(source.as_ref()),
             args.pheno,
             table.path().display(),
             table.iids().len()

@@ -81,10 +81,8 @@ pub fn run(args: PrsArgs) -> anyhow::Result<()> {
     let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
     if !quiet {
         eprintln!(
-            "medgem-prs: {} ({}), {} samples; {} scores from {} scoring files",
-            source.path().display(),
-            source.format_name(),
-            source.sample_ids().len(),
+            "medgem-prs: {}; {} scores from {} scoring files",
+            describe(source.as_ref()),
             files.iter().map(|f| f.scores.len()).sum::<usize>(),
             files.len()
         );
@@ -170,4 +168,14 @@ fn path_list(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// "FILE (FORMAT), N samples", for the opening message of commands that read genotypes.
+pub(crate) fn describe(source: &dyn io::GenotypeSource) -> String {
+    format!(
+        "{} ({}), {} samples",
+        source.path().display(),
+        source.format_name(),
+        source.sample_ids().len()
+    )
 }

@@ -24,9 +24,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::genome::Region;
@@ -238,17 +236,7 @@ fn stream(
     }
     writeln!(w, "{header}").map_err(write_err)?;
 
-    let bar = if options.progress {
-        let b = ProgressBar::new_spinner();
-        b.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-                .expect("valid template"),
-        );
-        b.enable_steady_tick(Duration::from_millis(200));
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::util::spinner(options.progress);
     let filter = SiteFilter::all().with_region(options.region.clone());
     let mut batch: Vec<(Site, Box<dyn Payload>)> = Vec::with_capacity(BATCH_SITES);
     loop {

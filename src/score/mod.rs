@@ -27,9 +27,7 @@ pub mod output;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::genome::{normalize_build, Region};
@@ -234,17 +232,7 @@ pub fn compute(
     let mut matcher = Matcher::new(files, options.matching.clone(), options.region.as_ref());
     let filter = matcher.site_filter(options.region.clone());
 
-    let bar = if options.progress {
-        let b = ProgressBar::new_spinner();
-        b.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-                .expect("valid template"),
-        );
-        b.enable_steady_tick(Duration::from_millis(200));
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::util::spinner(options.progress);
 
     let mut group: Vec<(Site, Box<dyn Payload>, String)> = Vec::new();
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH_VARIANTS);
