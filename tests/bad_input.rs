@@ -236,6 +236,22 @@ fn usage_errors_exit_2() {
     assert!(err.contains("--min-overlap"), "{err}");
     let err = run_bad(&[
         "prs",
+        shared("pgs/cineca_synthetic_subset.vcf.gz")
+            .to_str()
+            .unwrap(),
+        "--scores",
+        shared("scorefiles/PGS001229_22.txt").to_str().unwrap(),
+        "--out",
+        "/tmp/never",
+        "--region",
+        "22:500-100",
+    ]);
+    assert!(
+        err.contains("--region") && err.contains("end is before start"),
+        "{err}"
+    );
+    let err = run_bad(&[
+        "prs",
         "/nonexistent/cohort.vcf.gz",
         "--scores",
         shared("scorefiles/PGS001229_22.txt").to_str().unwrap(),

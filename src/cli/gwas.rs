@@ -1,8 +1,7 @@
 //! `gwas`: argument validation and dispatch.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
-use medgem_prs::genome::Region;
 use medgem_prs::gwas::{self, GwasOptions, TraitType};
 use medgem_prs::io;
 use medgem_prs::pheno::PhenoTable;
@@ -24,12 +23,6 @@ fn covariate_list(list: Option<&str>) -> anyhow::Result<Vec<String>> {
 
 pub fn run(args: GwasArgs) -> anyhow::Result<()> {
     // Validate everything before reading any genotype.
-    let region: Option<Region> = args
-        .region
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .context("--region")?;
     let covariates = covariate_list(args.covar.as_deref())?;
     let trait_type = match (args.binary, args.quantitative) {
         (true, true) => bail!("--binary and --quantitative cannot be given together"),
@@ -54,7 +47,7 @@ pub fn run(args: GwasArgs) -> anyhow::Result<()> {
         phenotype: args.pheno.clone(),
         covariates,
         trait_type,
-        region,
+        region: args.region.clone(),
         id_delim: args.id_delim,
         progress: !quiet,
     };

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use medgem_prs::genome::Region;
+
 /// Genomic disease-risk prediction: plink2-exact polygenic scores from VCF/BCF, BGEN and
 /// PLINK genotypes.
 #[derive(Parser, Debug)]
@@ -126,7 +128,7 @@ pub struct PrsArgs {
     /// Only score variants in CHR or CHR:START-END (1-based, inclusive); uses the
     /// .tbi/.csi/.bgi index when there is one.
     #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
+    pub region: Option<Region>,
     /// Only score these samples: a file with one sample ID per line (first column).
     #[arg(long, value_name = "FILE")]
     pub samples: Option<PathBuf>,
@@ -162,7 +164,7 @@ pub struct GwasArgs {
     /// Only test variants in CHR or CHR:START-END (1-based, inclusive); uses the
     /// .tbi/.csi/.bgi index when there is one.
     #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
+    pub region: Option<Region>,
     /// Genotype sample IDs are FID<CHAR>IID (e.g. `_` for plink2-exported VCFs): match the
     /// part after the first CHAR to the table's IID.
     #[arg(long, value_name = "CHAR")]

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use medgem_prs::genome::Region;
 use medgem_prs::io::{self, DosageField, OpenOptions};
 use medgem_prs::panel::matching::MatchOptions;
 use medgem_prs::panel::scorefile;
@@ -66,12 +65,6 @@ pub fn run(args: PrsArgs) -> anyhow::Result<()> {
             args.min_overlap
         );
     }
-    let region: Option<Region> = args
-        .region
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .context("--region")?;
     let open_options = genotype_options(&args.genotypes)?;
     let samples = args.samples.as_deref().map(read_sample_list).transpose()?;
     let freqs = args.read_freq.as_deref().map(FreqTable::read).transpose()?;
@@ -96,7 +89,7 @@ pub fn run(args: PrsArgs) -> anyhow::Result<()> {
         min_overlap: args.min_overlap,
         no_mean_imputation: args.no_mean_imputation,
         freqs,
-        region,
+        region: args.region.clone(),
         samples,
         progress: !quiet,
     };
