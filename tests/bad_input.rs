@@ -43,6 +43,18 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 const VCF_HEADER: &str = "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n";
 
+/// A VCF with samples s1 and s2 and the given record lines (its header is 4 lines long, so
+/// the first record is line 5).
+fn two_sample_vcf(dir: &Path, name: &str, records: &str) -> PathBuf {
+    write(
+        dir,
+        name,
+        &format!(
+            "{VCF_HEADER}#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\n{records}"
+        ),
+    )
+}
+
 fn small_score(dir: &Path) -> PathBuf {
     write(
         dir,
@@ -98,12 +110,10 @@ fn truncated_bgen_is_refused() {
 #[test]
 fn malformed_vcf_record_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    let vcf = write(
+    let vcf = two_sample_vcf(
         dir.path(),
         "bad.vcf",
-        &format!(
-            "{VCF_HEADER}#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\n1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\n1\tabc\trs2\tT\tC\t.\t.\t.\tGT\t0/1\t1/1\n"
-        ),
+        "1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/1\t1/1\n1\tabc\trs2\tT\tC\t.\t.\t.\tGT\t0/1\t1/1\n",
     );
     let err = prs_fails(&vcf, &[&small_score(dir.path())], &[]);
     assert!(err.contains("bad.vcf"), "{err}");
@@ -113,12 +123,10 @@ fn malformed_vcf_record_names_the_line() {
 #[test]
 fn malformed_genotype_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    let vcf = write(
+    let vcf = two_sample_vcf(
         dir.path(),
         "badgt.vcf",
-        &format!(
-            "{VCF_HEADER}#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\n1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/x\t1/1\n1\t200\trs2\tT\tC\t.\t.\t.\tGT\t0/1\t1/1\n"
-        ),
+        "1\t100\trs1\tA\tG\t.\t.\t.\tGT\t0/x\t1/1\n1\t200\trs2\tT\tC\t.\t.\t.\tGT\t0/1\t1/1\n",
     );
     let err = prs_fails(&vcf, &[&small_score(dir.path())], &[]);
     assert!(err.contains("badgt.vcf") && err.contains("line 5"), "{err}");
