@@ -13,4 +13,5 @@ pub mod io;
 pub mod panel;
 pub mod pheno;
 pub mod score;
+pub mod sim;
 pub mod util;

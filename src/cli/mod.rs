@@ -145,15 +145,28 @@ pub struct GwasArgs {
     /// Phenotype table (TSV with an IID column).
     #[arg(long, value_name = "TSV")]
     pub phenotypes: PathBuf,
-    /// Phenotype column to test.
-    #[arg(long, value_name = "NAME")]
+    /// Phenotype column to test, or several, comma-separated: quantitative phenotypes
+    /// sharing their samples are then tested together in one pass over the genotypes.
+    #[arg(long, value_name = "NAME[,NAME...]")]
     pub pheno: String,
     /// Covariate columns, comma-separated (e.g. age,sex,bmi,PC1,PC2).
     #[arg(long, value_name = "LIST")]
     pub covar: Option<String>,
-    /// Output table.
+    /// Output table; with several phenotypes, a prefix: PREFIX.<pheno>.tsv each.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// gzip the output tables (several phenotypes: PREFIX.<pheno>.tsv.gz; one phenotype:
+    /// compress FILE).
+    #[arg(long)]
+    pub gz: bool,
+    /// Only analyse the samples whose IID is listed in FILE (one per line; a second
+    /// column, as in plink's FID IID files, is taken as the IID).
+    #[arg(long, value_name = "FILE")]
+    pub keep: Option<PathBuf>,
+    /// Only analyse the samples of this split (the phenotype table's `split` column), e.g.
+    /// `--split discovery` on a `simulate` cohort.
+    #[arg(long, value_name = "NAME")]
+    pub split: Option<String>,
     /// Treat the phenotype as binary (0/1) even if detection would not (default: binary
     /// when every value is 0, 1 or NA).
     #[arg(long, conflicts_with = "quantitative")]

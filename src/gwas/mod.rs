@@ -18,9 +18,12 @@
 //! Genotypes are streamed: payloads of a batch of sites are decoded and tested in
 //! parallel, and rows are written in file order, so memory is samples × batch.
 
+pub mod multi;
 pub mod regress;
 
-use std::collections::HashMap;
+pub use multi::run_many;
+
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -66,6 +69,8 @@ pub struct GwasOptions {
     /// Genotype sample IDs are written `FID<delim>IID`: match the part after the first
     /// delimiter to the table's IID (plink2's `--id-delim`). IDs without it match whole.
     pub id_delim: Option<char>,
+    /// Only analyse these samples (table IIDs), like plink2's `--keep`.
+    pub keep: Option<HashSet<String>>,
     /// Show a progress spinner on stderr.
     pub progress: bool,
 }
@@ -354,10 +359,14 @@ fn build_model(
     let mut y = Vec::new();
     let mut rows = Vec::new();
     for (gi, id) in ids.iter().enumerate() {
-        let Some(&r) = row_of.get(match_key(id, options.id_delim)) else {
+        let key = match_key(id, options.id_delim);
+        let Some(&r) = row_of.get(key) else {
             continue;
         };
         any_overlap = true;
+        if options.keep.as_ref().is_some_and(|k| !k.contains(key)) {
+            continue;
+        }
         let Some(v) = pheno[r] else { continue };
         if covars.iter().any(|c| c[r].is_none()) {
             continue;
@@ -481,35 +490,7 @@ fn test_site(
         } else {
             f64::NAN
         };
-        let mut text = String::with_capacity(96);
-        let _ = write!(
-            text,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            site.chrom,
-            site.pos,
-            site.id,
-            site.ref_allele,
-            alt,
-            alt,
-            fmt_f64(freq),
-            n
-        );
-        match estimate {
-            Some(e) => {
-                let _ = write!(
-                    text,
-                    "\t{}\t{}\t{}",
-                    fmt_f64(e.beta),
-                    fmt_f64(e.se),
-                    fmt_f64(e.p)
-                );
-            }
-            None => text.push_str("\tNA\tNA\tNA"),
-        }
-        if model.binary {
-            text.push_str(if firth { "\tY" } else { "\tN" });
-        }
-        text.push('\n');
+        let text = format_row(site, alt, freq, n, estimate, model.binary.then_some(firth));
         rows.push(Row {
             text,
             na: estimate.is_none(),
@@ -517,6 +498,47 @@ fn test_site(
         });
     }
     Ok(rows)
+}
+
+/// One output row: the [`HEADER`] columns, then FIRTH_YN when `firth` is given.
+fn format_row(
+    site: &Site,
+    alt: &str,
+    freq: f64,
+    n: usize,
+    estimate: Option<Estimate>,
+    firth: Option<bool>,
+) -> String {
+    let mut text = String::with_capacity(96);
+    let _ = write!(
+        text,
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+        site.chrom,
+        site.pos,
+        site.id,
+        site.ref_allele,
+        alt,
+        alt,
+        fmt_f64(freq),
+        n
+    );
+    match estimate {
+        Some(e) => {
+            let _ = write!(
+                text,
+                "\t{}\t{}\t{}",
+                fmt_f64(e.beta),
+                fmt_f64(e.se),
+                fmt_f64(e.p)
+            );
+        }
+        None => text.push_str("\tNA\tNA\tNA"),
+    }
+    if let Some(firth) = firth {
+        text.push_str(if firth { "\tY" } else { "\tN" });
+    }
+    text.push('\n');
+    text
 }
 
 /// Logistic regression of one variant, with the Firth fallback. Returns the estimate (if

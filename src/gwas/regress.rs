@@ -156,19 +156,25 @@ impl LinearBasis {
     /// Fits `y ~ covariates + g`; `None` when `g` is a combination of the covariates
     /// (e.g. monomorphic), when no degree of freedom is left, or when the fit is perfect.
     pub fn test(&self, g: &[f64]) -> Option<Estimate> {
-        let n = g.len();
-        let df = n as f64 - self.k() as f64 - 1.0;
-        if df < 1.0 {
-            return None;
-        }
         let norm0 = dot(g, g);
         let mut rg = g.to_vec();
         project_out(&self.q, &mut rg);
         let gg = dot(&rg, &rg);
+        let gy = dot(&rg, &self.y_resid);
+        self.estimate(g.len(), norm0, gg, gy)
+    }
+
+    /// The estimate from the sufficient statistics of a genotype column `g` over `n`
+    /// samples: `norm0 = g·g`, `gg = r·r` and `gy = r·y_resid`, where `r` is `g` with the
+    /// covariates projected out. Batched callers compute these with matrix products.
+    pub fn estimate(&self, n: usize, norm0: f64, gg: f64, gy: f64) -> Option<Estimate> {
+        let df = n as f64 - self.k() as f64 - 1.0;
+        if df < 1.0 {
+            return None;
+        }
         if norm0 == 0.0 || gg <= COLLINEAR_TOL * COLLINEAR_TOL * norm0 {
             return None;
         }
-        let gy = dot(&rg, &self.y_resid);
         let beta = gy / gg;
         let rss = self.rss0 - beta * gy;
         if rss.is_nan() || rss <= 0.0 {
@@ -177,6 +183,16 @@ impl LinearBasis {
         let se = (rss / df / gg).sqrt();
         let p = t_test_p(beta / se, df);
         Some(Estimate { beta, se, p })
+    }
+
+    /// The orthonormal basis of the covariate columns.
+    pub fn q(&self) -> &[Vec<f64>] {
+        &self.q
+    }
+
+    /// The phenotype with the covariates projected out.
+    pub fn y_resid(&self) -> &[f64] {
+        &self.y_resid
     }
 }
 

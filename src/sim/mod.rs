@@ -1,0 +1,5 @@
+//! The synthetic biobank behind `simulate`.
+
+pub mod architecture;
+pub mod haplotypes;
+pub mod rng;
