@@ -2,4 +2,5 @@
 
 pub mod architecture;
 pub mod haplotypes;
+pub mod phenotypes;
 pub mod rng;
