@@ -107,6 +107,13 @@ pub fn correlation(a: &[f64], b: &[f64]) -> f64 {
     cov / (sa * sb)
 }
 
+/// Sex of each sample (true = male), from its own stream so that genotype files (whose
+/// `.fam`/`.sample` carry sex) can be written before the phenotypes are built.
+pub fn draw_sexes(n: usize, seed: u64) -> Vec<bool> {
+    let mut rng = Rng::stream(seed, &[0x7365_7878]); // "sexx"
+    (0..n).map(|_| rng.bernoulli(0.5)).collect()
+}
+
 /// Builds the cohort from its genetic components.
 pub fn build_cohort(
     traits: &[TraitDef],
@@ -128,7 +135,7 @@ pub fn build_cohort(
             (a * 10.0).round() / 10.0
         })
         .collect();
-    let male: Vec<bool> = (0..n).map(|_| demo.bernoulli(0.5)).collect();
+    let male = draw_sexes(n, seed);
     let mut age_z = age.clone();
     standardize(&mut age_z);
 
