@@ -10,6 +10,7 @@
 pub mod bgen;
 pub mod plink;
 pub mod vcf;
+pub mod write;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -15,6 +15,7 @@
 
 mod decode;
 mod index;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ use super::{
 use crate::genome::Chrom;
 
 pub use index::write_bgi;
+pub use writer::{BgenCompression, BgenWriter, BgenWriterOptions};
 
 /// Read-ahead buffer for the variant stream: large enough that seeking over the genotype
 /// block of an unwanted variant usually stays inside the buffer.

@@ -15,6 +15,7 @@ mod genotypes;
 mod index;
 mod stream;
 mod text;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ use self::bcf::BcfReader;
 use self::index::IndexCursor;
 use self::stream::Stream;
 use self::text::TextReader;
+pub use self::writer::{VcfWriter, VcfWriterOptions, DEFAULT_VCF_COMPRESSION_LEVEL};
 use crate::genome::Chrom;
 
 use super::{

@@ -24,6 +24,10 @@
 //!   otherwise, the same IDs plink2's VCF export writes, so that one cohort read as `.bed`
 //!   or as VCF produces identical sample columns.
 
+mod writer;
+
+pub use writer::PlinkWriter;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
