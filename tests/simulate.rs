@@ -17,12 +17,30 @@ use medgem_prs::io::{self, Dosages, OpenOptions, SiteFilter};
 fn cohort() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-nonlinear-{}", std::process::id()));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("sim-nonlinear-{}", std::process::id()));
         let d = dir.display().to_string();
         run_ok(&[
-            "simulate", "--samples", "6000", "--variants", "6000", "--traits", "16", "--seed", "11",
-            "--causal-per-factor", "20", "--causal-per-trait", "10", "--causal-per-outcome", "10",
-            "--ld-samples", "2000", "--out", &d, "--quiet",
+            "simulate",
+            "--samples",
+            "6000",
+            "--variants",
+            "6000",
+            "--traits",
+            "16",
+            "--seed",
+            "11",
+            "--causal-per-factor",
+            "20",
+            "--causal-per-trait",
+            "10",
+            "--causal-per-outcome",
+            "10",
+            "--ld-samples",
+            "2000",
+            "--out",
+            &d,
+            "--quiet",
         ]);
         dir
     })
@@ -31,11 +49,27 @@ fn cohort() -> &'static Path {
 fn additive_cohort() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-additive-{}", std::process::id()));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("sim-additive-{}", std::process::id()));
         let d = dir.display().to_string();
         run_ok(&[
-            "simulate", "--samples", "6000", "--variants", "1000", "--traits", "16", "--seed", "11",
-            "--architecture", "additive", "--no-panel", "--formats", "bed", "--out", &d, "--quiet",
+            "simulate",
+            "--samples",
+            "6000",
+            "--variants",
+            "1000",
+            "--traits",
+            "16",
+            "--seed",
+            "11",
+            "--architecture",
+            "additive",
+            "--no-panel",
+            "--formats",
+            "bed",
+            "--out",
+            &d,
+            "--quiet",
         ]);
         dir
     })
@@ -46,20 +80,38 @@ fn read_tsv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut text = String::new();
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::MultiGzDecoder::new(file).read_to_string(&mut text).unwrap();
+        flate2::read::MultiGzDecoder::new(file)
+            .read_to_string(&mut text)
+            .unwrap();
     } else {
-        std::io::BufReader::new(file).read_to_string(&mut text).unwrap();
+        std::io::BufReader::new(file)
+            .read_to_string(&mut text)
+            .unwrap();
     }
     let mut lines = text.lines().filter(|l| !l.starts_with("##"));
-    let header = lines.next().unwrap().split(['\t', ' ']).filter(|s| !s.is_empty()).map(String::from).collect();
+    let header = lines
+        .next()
+        .unwrap()
+        .split(['\t', ' '])
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
     let rows = lines
-        .map(|l| l.split(['\t', ' ']).filter(|s| !s.is_empty()).map(String::from).collect())
+        .map(|l| {
+            l.split(['\t', ' '])
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
         .collect();
     (header, rows)
 }
 
 fn col(header: &[String], name: &str) -> usize {
-    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
 }
 
 fn num(s: &str) -> f64 {
@@ -96,7 +148,12 @@ fn auc(score: &[f64], label: &[bool]) -> f64 {
     }
     let n1 = label.iter().filter(|&&l| l).count() as f64;
     let n0 = label.len() as f64 - n1;
-    let r1: f64 = ranks.iter().zip(label).filter(|(_, &l)| l).map(|(r, _)| r).sum();
+    let r1: f64 = ranks
+        .iter()
+        .zip(label)
+        .filter(|(_, &l)| l)
+        .map(|(r, _)| r)
+        .sum();
     (r1 - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
 }
 
@@ -107,13 +164,17 @@ fn ols(cols: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
     let p = x.len();
     let mut a: Vec<Vec<f64>> = (0..p)
         .map(|i| {
-            let mut row: Vec<f64> = (0..p).map(|j| x[i].iter().zip(&x[j]).map(|(u, v)| u * v).sum()).collect();
+            let mut row: Vec<f64> = (0..p)
+                .map(|j| x[i].iter().zip(&x[j]).map(|(u, v)| u * v).sum())
+                .collect();
             row.push(x[i].iter().zip(y).map(|(u, v)| u * v).sum());
             row
         })
         .collect();
     for c in 0..p {
-        let piv = (c..p).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).unwrap();
+        let piv = (c..p)
+            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
+            .unwrap();
         a.swap(c, piv);
         for r in 0..p {
             if r != c {
@@ -138,30 +199,68 @@ fn standardized(v: &[f64]) -> Vec<f64> {
 fn simulate_writes_every_output_consistently() {
     let dir = cohort();
     for f in [
-        "genotypes.vcf.gz", "genotypes.vcf.gz.tbi", "genotypes.bgen", "genotypes.bgen.bgi", "genotypes.sample",
-        "genotypes.bed", "genotypes.bim", "genotypes.fam", "phenotypes.tsv", "splits.tsv", "truth.tsv",
-        "truth_variants.tsv", "parameters.json", "README.md", "panel/manifest.toml",
+        "genotypes.vcf.gz",
+        "genotypes.vcf.gz.tbi",
+        "genotypes.bgen",
+        "genotypes.bgen.bgi",
+        "genotypes.sample",
+        "genotypes.bed",
+        "genotypes.bim",
+        "genotypes.fam",
+        "phenotypes.tsv",
+        "splits.tsv",
+        "truth.tsv",
+        "truth_variants.tsv",
+        "parameters.json",
+        "README.md",
+        "panel/manifest.toml",
     ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }
     let (header, rows) = read_tsv(&dir.join("phenotypes.tsv"));
     assert_eq!(rows.len(), 6000);
-    for c in ["IID", "age", "sex", "bmi", "split", "cad", "stroke", "t2d", "glaucoma", "copd", "ra", "mdd",
-              "mortality", "hypertension", "hypercholesterolemia", "af", "diabetic_retinopathy", "asthma", "pneumonia"] {
+    for c in [
+        "IID",
+        "age",
+        "sex",
+        "bmi",
+        "split",
+        "cad",
+        "stroke",
+        "t2d",
+        "glaucoma",
+        "copd",
+        "ra",
+        "mdd",
+        "mortality",
+        "hypertension",
+        "hypercholesterolemia",
+        "af",
+        "diabetic_retinopathy",
+        "asthma",
+        "pneumonia",
+    ] {
         col(&header, c);
     }
     let split = col(&header, "split");
     let splits: HashSet<&str> = rows.iter().map(|r| r[split].as_str()).collect();
-    assert_eq!(splits, HashSet::from(["discovery", "train", "validation", "test"]));
+    assert_eq!(
+        splits,
+        HashSet::from(["discovery", "train", "validation", "test"])
+    );
     // Prevalences sit at their parameters.
     let params: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("parameters.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("parameters.json")).unwrap())
+            .unwrap();
     for o in params["outcomes"].as_array().unwrap() {
         let id = o["id"].as_str().unwrap();
         let c = col(&header, id);
         let prev = rows.iter().filter(|r| r[c] == "1").count() as f64 / rows.len() as f64;
         let want = o["prevalence"].as_f64().unwrap();
-        assert!((prev - want).abs() < 0.005, "{id}: prevalence {prev} vs {want}");
+        assert!(
+            (prev - want).abs() < 0.005,
+            "{id}: prevalence {prev} vs {want}"
+        );
     }
     // The three formats hold the same genotypes.
     let opts = OpenOptions::default();
@@ -181,7 +280,12 @@ fn simulate_writes_every_output_consistently() {
                 Some(site) => {
                     let mut d = Dosages::new();
                     s.payload().unwrap().decode(&mut d).unwrap();
-                    got.push(Some((site.chrom.clone(), site.pos, site.ref_allele.clone(), d.allele(1).to_vec())));
+                    got.push(Some((
+                        site.chrom.clone(),
+                        site.pos,
+                        site.ref_allele.clone(),
+                        d.allele(1).to_vec(),
+                    )));
                 }
                 None => got.push(None),
             }
@@ -203,15 +307,45 @@ fn simulate_writes_every_output_consistently() {
 #[test]
 fn same_seed_gives_identical_files() {
     let dir = cohort();
-    let again = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-again-{}", std::process::id()));
+    let again =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-again-{}", std::process::id()));
     let a = again.display().to_string();
     run_ok(&[
-        "simulate", "--samples", "6000", "--variants", "6000", "--traits", "16", "--seed", "11",
-        "--causal-per-factor", "20", "--causal-per-trait", "10", "--causal-per-outcome", "10",
-        "--no-panel", "--formats", "bed", "--threads", "1", "--out", &a, "--quiet",
+        "simulate",
+        "--samples",
+        "6000",
+        "--variants",
+        "6000",
+        "--traits",
+        "16",
+        "--seed",
+        "11",
+        "--causal-per-factor",
+        "20",
+        "--causal-per-trait",
+        "10",
+        "--causal-per-outcome",
+        "10",
+        "--no-panel",
+        "--formats",
+        "bed",
+        "--threads",
+        "1",
+        "--out",
+        &a,
+        "--quiet",
     ]);
-    for f in ["genotypes.bed", "genotypes.bim", "genotypes.fam", "phenotypes.tsv", "truth.tsv"] {
-        assert!(std::fs::read(dir.join(f)).unwrap() == std::fs::read(again.join(f)).unwrap(), "{f} differs");
+    for f in [
+        "genotypes.bed",
+        "genotypes.bim",
+        "genotypes.fam",
+        "phenotypes.tsv",
+        "truth.tsv",
+    ] {
+        assert!(
+            std::fs::read(dir.join(f)).unwrap() == std::fs::read(again.join(f)).unwrap(),
+            "{f} differs"
+        );
     }
     std::fs::remove_dir_all(&again).unwrap();
 }
@@ -247,20 +381,29 @@ fn ld_decays_with_distance_in_the_written_genotypes() {
         }
     }
     let (near, far) = (near / nn as f64, far / nf as f64);
-    eprintln!("chr1 common variants: neighbour r² {near:.3}, ≥2 Mb apart {far:.4} ({nn}/{nf} pairs)");
+    eprintln!(
+        "chr1 common variants: neighbour r² {near:.3}, ≥2 Mb apart {far:.4} ({nn}/{nf} pairs)"
+    );
     assert!(nf > 100);
-    assert!(near > 0.08 && near > 20.0 * far, "neighbour r² {near} vs distant {far}");
+    assert!(
+        near > 0.08 && near > 20.0 * far,
+        "neighbour r² {near} vs distant {far}"
+    );
 }
 
 /// Causal variants of each trait: those of its private score and of every factor it loads on.
 fn causal_by_trait(dir: &Path) -> HashMap<String, Vec<(String, u64)>> {
     let params: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("parameters.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("parameters.json")).unwrap())
+            .unwrap();
     let (h, rows) = read_tsv(&dir.join("truth_variants.tsv"));
     let (cc, cchr, cpos) = (col(&h, "component"), col(&h, "CHROM"), col(&h, "POS"));
     let mut by_component: HashMap<String, Vec<(String, u64)>> = HashMap::new();
     for r in &rows {
-        by_component.entry(r[cc].clone()).or_default().push((r[cchr].clone(), r[cpos].parse().unwrap()));
+        by_component
+            .entry(r[cc].clone())
+            .or_default()
+            .push((r[cchr].clone(), r[cpos].parse().unwrap()));
     }
     let mut out = HashMap::new();
     for t in params["traits"].as_array().unwrap() {
@@ -288,14 +431,22 @@ fn gwas_recovers_causal_variants() {
         for r in rows.iter().filter(|r| num(&r[cp]) < 5e-8) {
             hits += 1;
             let pos: u64 = r[cpos].parse().unwrap();
-            if sites.iter().any(|(c, p)| *c == r[cchr] && p.abs_diff(pos) <= 250_000) {
+            if sites
+                .iter()
+                .any(|(c, p)| *c == r[cchr] && p.abs_diff(pos) <= 250_000)
+            {
                 near_causal += 1;
             }
         }
     }
-    eprintln!("{hits} genome-wide significant results, {near_causal} within 250 kb of a causal variant");
+    eprintln!(
+        "{hits} genome-wide significant results, {near_causal} within 250 kb of a causal variant"
+    );
     assert!(hits >= 50, "only {hits} genome-wide significant results");
-    assert!(near_causal as f64 >= 0.95 * hits as f64, "{near_causal}/{hits} near a causal variant");
+    assert!(
+        near_causal as f64 >= 0.95 * hits as f64,
+        "{near_causal}/{hits} near a causal variant"
+    );
 }
 
 #[test]
@@ -308,7 +459,12 @@ fn panel_scores_predict_traits_and_outcomes_in_the_test_split() {
     let files: Vec<String> = manifest
         .traits
         .iter()
-        .map(|t| dir.join("panel").join(&t.scores.last().unwrap().file).display().to_string())
+        .map(|t| {
+            dir.join("panel")
+                .join(&t.scores.last().unwrap().file)
+                .display()
+                .to_string()
+        })
         .collect();
     let out = dir.join("panel_prs");
     let o = out.display().to_string();
@@ -322,7 +478,11 @@ fn panel_scores_predict_traits_and_outcomes_in_the_test_split() {
     let (sh, srows) = read_tsv(&dir.join("panel_prs.sscore"));
     let (ph, prows) = read_tsv(&dir.join("phenotypes.tsv"));
     let split = col(&ph, "split");
-    let row_of: HashMap<&str, usize> = prows.iter().enumerate().map(|(i, r)| (r[0].as_str(), i)).collect();
+    let row_of: HashMap<&str, usize> = prows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r[0].as_str(), i))
+        .collect();
     let test: Vec<(usize, usize)> = srows
         .iter()
         .enumerate()
@@ -333,9 +493,13 @@ fn panel_scores_predict_traits_and_outcomes_in_the_test_split() {
         .collect();
     assert!(test.len() > 500);
     let score_of = |trait_id: &str| -> Vec<f64> {
-        let t = manifest.traits.iter().position(|t| t.id == trait_id).unwrap();
-        // Score columns are named after the scoring file's pgs_id.
-        let name = format!("{}_SUM", sh.iter().filter(|h| h.ends_with("_SUM")).nth(t).unwrap().trim_end_matches("_SUM"));
+        let t = manifest.traits.iter().find(|t| t.id == trait_id).unwrap();
+        // Score columns are named after the scoring file (its pgs_name).
+        let file = &t.scores.last().unwrap().file;
+        let name = format!(
+            "{}_SUM",
+            file.trim_end_matches(".gz").trim_end_matches(".txt")
+        );
         let c = col(&sh, &name);
         test.iter().map(|&(si, _)| num(&srows[si][c])).collect()
     };
@@ -352,7 +516,8 @@ fn panel_scores_predict_traits_and_outcomes_in_the_test_split() {
     assert!(rs.iter().filter(|(_, r)| *r > 0.05).count() >= 14, "{rs:?}");
     // Each outcome's main anchor PRS (signed by its weight) predicts the outcome.
     let params: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("parameters.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("parameters.json")).unwrap())
+            .unwrap();
     let mut aucs = Vec::new();
     for o in params["outcomes"].as_array().unwrap() {
         let id = o["id"].as_str().unwrap();
@@ -374,23 +539,53 @@ fn panel_scores_predict_traits_and_outcomes_in_the_test_split() {
     }
     eprintln!("test-split AUC of anchor PRS: {aucs:?}");
     let above = aucs.iter().filter(|(_, a)| *a > 0.55).count();
-    assert!(above >= 11, "anchor PRS AUC > 0.55 for only {above} of 14 outcomes: {aucs:?}");
+    assert!(
+        above >= 11,
+        "anchor PRS AUC > 0.55 for only {above} of 14 outcomes: {aucs:?}"
+    );
 }
 
 /// Coefficients of gene×BMI, gene×sex and gene×age in each outcome's liability.
 fn interaction_coefficients(dir: &Path) -> HashMap<String, [f64; 3]> {
     let (th, trows) = read_tsv(&dir.join("truth.tsv"));
     let (ph, prows) = read_tsv(&dir.join("phenotypes.tsv"));
-    let age = standardized(&prows.iter().map(|r| num(&r[col(&ph, "age")])).collect::<Vec<_>>());
-    let bmi = standardized(&prows.iter().map(|r| num(&r[col(&ph, "bmi")])).collect::<Vec<_>>());
-    let sex: Vec<f64> = prows.iter().map(|r| f64::from(u8::from(r[col(&ph, "sex")] == "M"))).collect();
+    let age = standardized(
+        &prows
+            .iter()
+            .map(|r| num(&r[col(&ph, "age")]))
+            .collect::<Vec<_>>(),
+    );
+    let bmi = standardized(
+        &prows
+            .iter()
+            .map(|r| num(&r[col(&ph, "bmi")]))
+            .collect::<Vec<_>>(),
+    );
+    let sex: Vec<f64> = prows
+        .iter()
+        .map(|r| f64::from(u8::from(r[col(&ph, "sex")] == "M")))
+        .collect();
     let mut out = HashMap::new();
     for h in th.iter().filter(|h| h.starts_with("gliab_")) {
         let id = h.trim_start_matches("gliab_");
         let g: Vec<f64> = trows.iter().map(|r| num(&r[col(&th, h)])).collect();
-        let l: Vec<f64> = trows.iter().map(|r| num(&r[col(&th, &format!("liab_{id}"))])).collect();
+        let l: Vec<f64> = trows
+            .iter()
+            .map(|r| num(&r[col(&th, &format!("liab_{id}"))]))
+            .collect();
         let prod = |v: &[f64]| -> Vec<f64> { g.iter().zip(v).map(|(a, b)| a * b).collect() };
-        let b = ols(&[g.clone(), age.clone(), sex.clone(), bmi.clone(), prod(&bmi), prod(&sex), prod(&age)], &l);
+        let b = ols(
+            &[
+                g.clone(),
+                age.clone(),
+                sex.clone(),
+                bmi.clone(),
+                prod(&bmi),
+                prod(&sex),
+                prod(&age),
+            ],
+            &l,
+        );
         out.insert(id.to_string(), [b[5], b[6], b[7]]);
     }
     out
@@ -401,11 +596,20 @@ fn additive_architecture_produces_no_interaction_effects() {
     let add = interaction_coefficients(additive_cohort());
     assert_eq!(add.len(), 14);
     for (id, b) in &add {
-        assert!(b.iter().all(|x| x.abs() < 0.04), "{id}: additive interactions {b:?}");
+        assert!(
+            b.iter().all(|x| x.abs() < 0.04),
+            "{id}: additive interactions {b:?}"
+        );
     }
     let non = interaction_coefficients(cohort());
-    let strong = non.values().filter(|b| b.iter().any(|x| x.abs() > 0.1)).count();
-    assert!(strong >= 10, "nonlinear: only {strong} outcomes show interactions: {non:?}");
+    let strong = non
+        .values()
+        .filter(|b| b.iter().any(|x| x.abs() > 0.1))
+        .count();
+    assert!(
+        strong >= 10,
+        "nonlinear: only {strong} outcomes show interactions: {non:?}"
+    );
     assert!(non["cad"][1] > 0.3, "cad gene×sex {:?}", non["cad"]);
 }
 
@@ -427,47 +631,71 @@ fn gwas_matches_plink2_glm_on_the_simulated_cohort() {
     std::fs::create_dir_all(&work).unwrap();
     let (ph, prows) = read_tsv(&dir.join("phenotypes.tsv"));
     let traits = ["ldl_c", "sbp", "iop"];
-    let mut pheno = String::from("#IID\t");
+    // The .fam has FID = IID, so plink2's files carry both.
+    let mut pheno = String::from("#FID\tIID\t");
     pheno.push_str(&traits.join("\t"));
     pheno.push('\n');
-    let mut covar = String::from("#IID\tage\tsex\n");
+    let mut covar = String::from("#FID\tIID\tage\tsex\n");
     let mut keep = String::new();
     for r in &prows {
-        pheno.push_str(&r[0]);
+        pheno.push_str(&format!("{}\t{}", r[0], r[0]));
         for t in traits {
             pheno.push('\t');
             pheno.push_str(&r[col(&ph, t)]);
         }
         pheno.push('\n');
         let sex = if r[col(&ph, "sex")] == "M" { 1 } else { 0 };
-        covar.push_str(&format!("{}\t{}\t{sex}\n", r[0], r[col(&ph, "age")]));
+        covar.push_str(&format!(
+            "{}\t{}\t{}\t{sex}\n",
+            r[0],
+            r[0],
+            r[col(&ph, "age")]
+        ));
         if r[col(&ph, "split")] == "discovery" {
-            keep.push_str(&format!("{}\n", r[0]));
+            keep.push_str(&format!("{}\t{}\n", r[0], r[0]));
         }
     }
     std::fs::write(work.join("pheno.tsv"), pheno).unwrap();
     std::fs::write(work.join("covar.tsv"), covar).unwrap();
     std::fs::write(work.join("keep.txt"), keep).unwrap();
     let out = Command::new("plink2")
-        .arg("--bfile").arg(dir.join("genotypes"))
-        .arg("--pheno").arg(work.join("pheno.tsv"))
-        .arg("--covar").arg(work.join("covar.tsv"))
-        .arg("--keep").arg(work.join("keep.txt"))
+        .arg("--bfile")
+        .arg(dir.join("genotypes"))
+        .arg("--pheno")
+        .arg(work.join("pheno.tsv"))
+        .arg("--covar")
+        .arg(work.join("covar.tsv"))
+        .arg("--keep")
+        .arg(work.join("keep.txt"))
         .args(["--glm", "hide-covar", "--threads", "2", "--out"])
         .arg(work.join("p"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "plink2: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "plink2: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     for t in traits {
         let (h, ours) = read_tsv(&dir.join(format!("gwas/{t}.tsv.gz")));
         let (ph2, theirs) = read_tsv(&work.join(format!("p.{t}.glm.linear")));
-        let ours_by: HashMap<&str, &Vec<String>> = ours.iter().map(|r| (r[col(&h, "ID")].as_str(), r)).collect();
+        let ours_by: HashMap<&str, &Vec<String>> = ours
+            .iter()
+            .map(|r| (r[col(&h, "ID")].as_str(), r))
+            .collect();
         let (mut b1, mut b2, mut l1, mut l2) = (vec![], vec![], vec![], vec![]);
         for r in &theirs {
-            let Some(o) = ours_by.get(r[col(&ph2, "ID")].as_str()) else { continue };
-            // plink2's A1 is the ALT allele here too (A1 = ALT in our bed files).
-            assert_eq!(r[col(&ph2, "A1")], o[col(&h, "A1")]);
-            let (pb, pp) = (num(&r[col(&ph2, "BETA")]), num(&r[col(&ph2, "P")]));
+            let Some(o) = ours_by.get(r[col(&ph2, "ID")].as_str()) else {
+                continue;
+            };
+            // plink2 2.00a3.5 tests the minor allele; ours always tests ALT.
+            let flip = if r[col(&ph2, "A1")] == o[col(&h, "A1")] {
+                1.0
+            } else {
+                -1.0
+            };
+            assert_eq!(r[col(&ph2, "ALT")], o[col(&h, "ALT")]);
+            let (pb, pp) = (flip * num(&r[col(&ph2, "BETA")]), num(&r[col(&ph2, "P")]));
             let (ob, op) = (num(&o[col(&h, "BETA")]), num(&o[col(&h, "P")]));
             if [pb, pp, ob, op].iter().all(|x| x.is_finite()) && pp > 0.0 && op > 0.0 {
                 b1.push(ob);
@@ -477,20 +705,38 @@ fn gwas_matches_plink2_glm_on_the_simulated_cohort() {
             }
         }
         let (rb, rp) = (correlation(&b1, &b2), correlation(&l1, &l2));
-        eprintln!("{t}: {} variants, r(BETA) {rb:.6}, r(-log10 P) {rp:.6}", b1.len());
+        eprintln!(
+            "{t}: {} variants, r(BETA) {rb:.6}, r(-log10 P) {rp:.6}",
+            b1.len()
+        );
         assert!(b1.len() > 5_900, "{t}: only {} compared", b1.len());
-        assert!(rb > 0.999 && rp > 0.999, "{t}: r(BETA) {rb}, r(-log10 P) {rp}");
+        assert!(
+            rb > 0.999 && rp > 0.999,
+            "{t}: r(BETA) {rb}, r(-log10 P) {rp}"
+        );
     }
 }
 
 #[test]
 fn bad_simulate_options_exit_2_before_writing() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-bad-{}", std::process::id()));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("keep.txt"), "x").unwrap();
     let d = dir.display().to_string();
-    let err = run_bad(&["simulate", "--samples", "100", "--variants", "200", "--out", &d]);
-    assert!(err.contains("not empty") && err.contains("--force"), "{err}");
+    let err = run_bad(&[
+        "simulate",
+        "--samples",
+        "100",
+        "--variants",
+        "200",
+        "--out",
+        &d,
+    ]);
+    assert!(
+        err.contains("not empty") && err.contains("--force"),
+        "{err}"
+    );
     let fresh = dir.join("new").display().to_string();
     let err = run_bad(&["simulate", "--architecture", "quadratic", "--out", &fresh]);
     assert!(err.contains("nonlinear or additive"), "{err}");

@@ -25,6 +25,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::genome::Chrom;
+use crate::io::plink::Sex;
 use crate::io::write::{GenotypeWriter, HaplotypeBlock, VariantInfo, WriteError, WriterSet};
 use architecture::{factor_names, make_traits, TraitDef, OUTCOMES};
 use haplotypes::{layout_variants, HaplotypeModel, MosaicGenerator, VariantTable};
@@ -175,7 +176,10 @@ impl SimConfig {
     pub fn validate(&self) -> Result<(), SimError> {
         let bad = |m: String| Err(SimError::Config(m));
         if self.n_samples < 10 {
-            return bad(format!("--samples {}: at least 10 samples are needed", self.n_samples));
+            return bad(format!(
+                "--samples {}: at least 10 samples are needed",
+                self.n_samples
+            ));
         }
         if self.n_variants < 22 * 4 {
             return bad(format!(
@@ -186,7 +190,10 @@ impl SimConfig {
         if self.n_traits == 0 {
             return bad("--traits must be at least 1".into());
         }
-        if self.split_fractions.iter().any(|f| !f.is_finite() || *f < 0.0)
+        if self
+            .split_fractions
+            .iter()
+            .any(|f| !f.is_finite() || *f < 0.0)
             || self.split_fractions.iter().sum::<f64>() <= 0.0
         {
             return bad(format!(
@@ -198,13 +205,21 @@ impl SimConfig {
             return bad("the panel is built on the discovery split, whose fraction is 0 (or use --no-panel)".into());
         }
         if self.panel.is_some() && !(self.formats.bed || self.formats.bgen || self.formats.vcf) {
-            return bad("the panel needs genotypes: write at least one format, or use --no-panel".into());
+            return bad(
+                "the panel needs genotypes: write at least one format, or use --no-panel".into(),
+            );
         }
         if !(self.strength.is_finite() && self.strength >= 0.0) {
-            return bad(format!("--interaction-strength {}: expected a non-negative number", self.strength));
+            return bad(format!(
+                "--interaction-strength {}: expected a non-negative number",
+                self.strength
+            ));
         }
         if self.haplotypes.founders < 2 || self.haplotypes.founders > u16::MAX as usize {
-            return bad(format!("--founders {}: expected 2 to 65535", self.haplotypes.founders));
+            return bad(format!(
+                "--founders {}: expected 2 to 65535",
+                self.haplotypes.founders
+            ));
         }
         Ok(())
     }
@@ -234,11 +249,12 @@ pub fn draw_components(
             .iter()
             .map(|t| (format!("trait:{}", t.id), config.causal_per_trait.min(cap))),
     );
-    specs.extend(
-        OUTCOMES
-            .iter()
-            .map(|o| (format!("outcome:{}", o.id), config.causal_per_outcome.min(cap))),
-    );
+    specs.extend(OUTCOMES.iter().map(|o| {
+        (
+            format!("outcome:{}", o.id),
+            config.causal_per_outcome.min(cap),
+        )
+    }));
     specs.push(("bmi_private".to_string(), config.causal_per_trait.min(cap)));
     specs
         .into_par_iter()
@@ -273,8 +289,12 @@ fn accumulate(
     n: usize,
 ) {
     acc.par_iter_mut().zip(components).for_each(|(sum, c)| {
-        let lo = c.variants.partition_point(|&(v, _)| (v as usize) < range.start);
-        let hi = c.variants.partition_point(|&(v, _)| (v as usize) < range.end);
+        let lo = c
+            .variants
+            .partition_point(|&(v, _)| (v as usize) < range.start);
+        let hi = c
+            .variants
+            .partition_point(|&(v, _)| (v as usize) < range.end);
         for &(v, beta) in &c.variants[lo..hi] {
             let row = &haplotypes[(v as usize - range.start) * 2 * n..][..2 * n];
             for (s, h) in sum.iter_mut().zip(row.chunks_exact(2)) {
@@ -310,6 +330,10 @@ fn genotypes_pass(
     dir: &Path,
 ) -> Result<(Vec<Vec<f32>>, Vec<PathBuf>), SimError> {
     let n = samples.len();
+    let sexes: Vec<Sex> = male
+        .iter()
+        .map(|&m| if m { Sex::Male } else { Sex::Female })
+        .collect();
     let mut writers = WriterSet::default();
     if config.formats.vcf {
         let contigs = haplotypes::GRCH37_AUTOSOME_LENGTHS
@@ -332,7 +356,7 @@ fn genotypes_pass(
         writers.push(Box::new(crate::io::bgen::BgenWriter::create(
             &dir.join("genotypes.bgen"),
             samples,
-            Some(male),
+            Some(&sexes),
             &Default::default(),
         )?));
     }
@@ -340,7 +364,7 @@ fn genotypes_pass(
         writers.push(Box::new(crate::io::plink::PlinkWriter::create(
             &dir.join("genotypes"),
             samples,
-            Some(male),
+            Some(&sexes),
         )?));
     }
     let mut acc: Vec<Vec<f32>> = vec![vec![0.0; n]; components.len()];
@@ -352,8 +376,7 @@ fn genotypes_pass(
     };
     for chrom in 1..=22u8 {
         pb.set_message(format!("chr{chrom}"));
-        let mut generator =
-            MosaicGenerator::new(table, chrom, n, &config.haplotypes, config.seed);
+        let mut generator = MosaicGenerator::new(table, chrom, n, &config.haplotypes, config.seed);
         loop {
             let range = generator.next_block(config.block_variants, &mut block.haplotypes);
             if range.is_empty() {
@@ -404,13 +427,20 @@ fn fmt_fixed(x: f64, decimals: usize) -> String {
 }
 
 /// phenotypes.tsv: IID age sex bmi split, the outcomes, then the traits (BMI is `bmi`).
-fn write_phenotypes(path: &Path, samples: &[String], traits: &[TraitDef], c: &Cohort) -> Result<(), SimError> {
+fn write_phenotypes(
+    path: &Path,
+    samples: &[String],
+    traits: &[TraitDef],
+    c: &Cohort,
+) -> Result<(), SimError> {
     let mut text = String::with_capacity(samples.len() * (40 + 10 * traits.len()));
     text.push_str("IID\tage\tsex\tbmi\tsplit");
     for o in &OUTCOMES {
         let _ = write!(text, "\t{}", o.id);
     }
-    let trait_cols: Vec<usize> = (0..traits.len()).filter(|&t| traits[t].id != "bmi").collect();
+    let trait_cols: Vec<usize> = (0..traits.len())
+        .filter(|&t| traits[t].id != "bmi")
+        .collect();
     for &t in &trait_cols {
         let _ = write!(text, "\t{}", traits[t].id);
     }
@@ -436,7 +466,12 @@ fn write_phenotypes(path: &Path, samples: &[String], traits: &[TraitDef], c: &Co
 }
 
 /// splits.tsv (IID split) and truth.tsv (latent genetic values and liabilities).
-fn write_truth(dir: &Path, samples: &[String], traits: &[TraitDef], c: &Cohort) -> Result<(), SimError> {
+fn write_truth(
+    dir: &Path,
+    samples: &[String],
+    traits: &[TraitDef],
+    c: &Cohort,
+) -> Result<(), SimError> {
     let mut splits = String::from("IID\tsplit\n");
     for (id, s) in samples.iter().zip(&c.split) {
         let _ = writeln!(splits, "{id}\t{}", SPLITS[*s as usize]);
@@ -472,7 +507,11 @@ fn write_truth(dir: &Path, samples: &[String], traits: &[TraitDef], c: &Cohort) 
 }
 
 /// truth_variants.tsv: every causal variant of every component with its raw effect.
-fn write_causal(dir: &Path, table: &VariantTable, components: &[Component]) -> Result<(), SimError> {
+fn write_causal(
+    dir: &Path,
+    table: &VariantTable,
+    components: &[Component],
+) -> Result<(), SimError> {
     let mut text = String::from("ID\tCHROM\tPOS\tcomponent\teffect\n");
     for c in components {
         for &(v, beta) in &c.variants {
@@ -517,7 +556,12 @@ fn write_parameters(dir: &Path, config: &SimConfig, traits: &[TraitDef]) -> Resu
         .map(|o| {
             let rg: Map<String, Value> = OUTCOMES
                 .iter()
-                .map(|b| (b.id.to_string(), json!(phenotypes::outcome_rg(o, b, traits))))
+                .map(|b| {
+                    (
+                        b.id.to_string(),
+                        json!(phenotypes::outcome_rg(o, b, traits)),
+                    )
+                })
                 .collect();
             json!({
                 "id": o.id, "name": o.name, "in_distribution": o.in_distribution,
@@ -703,7 +747,13 @@ pub fn simulate(config: &SimConfig, out: &Path) -> Result<SimSummary, SimError> 
             progress: config.progress,
             force: false,
         };
-        crate::panel::build::build_panel(&inputs, &geno, &open_options, &build, &dir.join("panel"))?;
+        crate::panel::build::build_panel(
+            &inputs,
+            &geno,
+            &open_options,
+            &build,
+            &dir.join("panel"),
+        )?;
         seconds_panel = t1.elapsed().as_secs_f64();
     }
 

@@ -97,14 +97,21 @@ pub fn render(
          `bmi` in kg/m², mean {} sd {}).\n",
         traits.len(),
         super::architecture::CLUSTERS.join(", "),
-        CROSS_FACTORS.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", "),
+        CROSS_FACTORS
+            .iter()
+            .map(|(f, _)| *f)
+            .collect::<Vec<_>>()
+            .join(", "),
         count("factor:"),
         count("trait:"),
         super::phenotypes::BMI_MEAN,
         super::phenotypes::BMI_SD
     );
     let names = factor_names();
-    let _ = writeln!(s, "| trait | name | cluster | h² | loadings |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| trait | name | cluster | h² | loadings |\n|---|---|---|---|---|"
+    );
     for t in traits {
         let loads: Vec<String> = t
             .loadings
@@ -147,7 +154,10 @@ pub fn render(
          |---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for (oi, o) in OUTCOMES.iter().enumerate() {
-        let cases = cohort.outcome_status[oi].iter().filter(|&&x| x == 1).count();
+        let cases = cohort.outcome_status[oi]
+            .iter()
+            .filter(|&&x| x == 1)
+            .count();
         let test_cases = cohort.outcome_status[oi]
             .iter()
             .zip(&cohort.split)
@@ -173,18 +183,29 @@ pub fn render(
             cases,
             test_cases,
             o.h2,
-            if anchors.is_empty() { "none simulated".to_string() } else { anchors.join(", ") },
+            if anchors.is_empty() {
+                "none simulated".to_string()
+            } else {
+                anchors.join(", ")
+            },
             o.age,
             o.male,
             o.bmi,
             o.sex_genetic,
             o.age_genetic,
             o.bmi_genetic,
-            if inter.is_empty() { "–".to_string() } else { inter.join(", ") }
+            if inter.is_empty() {
+                "–".to_string()
+            } else {
+                inter.join(", ")
+            }
         );
     }
 
-    let _ = writeln!(s, "\n### Genetic correlation of the outcomes (parameter / realised)\n");
+    let _ = writeln!(
+        s,
+        "\n### Genetic correlation of the outcomes (parameter / realised)\n"
+    );
     let _ = write!(s, "| |");
     for o in &OUTCOMES {
         let _ = write!(s, " {} |", o.id);
@@ -228,7 +249,8 @@ pub fn render(
              scoring file per trait × threshold.",
             p.clump_r2,
             p.clump_kb,
-            p.ld_samples.min(cohort.split.iter().filter(|&&x| x == 0).count()),
+            p.ld_samples
+                .min(cohort.split.iter().filter(|&&x| x == 0).count()),
             p.thresholds
         );
     } else {
