@@ -2,6 +2,7 @@
 //! before any work starts; nothing here computes anything itself.
 
 mod gwas;
+mod panel;
 mod prs;
 
 use std::path::PathBuf;
@@ -65,6 +66,9 @@ pub enum Command {
     ///       --covar age,sex,bmi,PC1,PC2 --out t2d.gwas.tsv
     #[command(verbatim_doc_comment)]
     Gwas(GwasArgs),
+    /// Build panels: P+T from GWAS summary statistics (`panel build`), or from PGS Catalog
+    /// scoring files (`panel import`).
+    Panel(panel::PanelArgs),
     /// Build a bgenix-compatible .bgi index for a BGEN file, so that scoring reads only the
     /// variants a panel needs.
     Index(IndexArgs),
@@ -202,5 +206,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merge(args) => prs::merge(args),
         Command::Gwas(args) => gwas::run(args),
         Command::Index(args) => prs::index(args),
+        Command::Panel(args) => panel::run(args),
     }
 }
