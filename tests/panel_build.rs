@@ -271,12 +271,31 @@ fn clumping_matches_plink_1_9() {
             assert_eq!(ours, theirs, "{name} {o:?}: clump members differ");
         }
     }
+    // The same clumps from the VCF the .bed was made from.
+    let o = ClumpOptions {
+        p1: 0.05,
+        p2: 0.05,
+        r2: 0.1,
+        kb: 250.0,
+    };
+    let sumstats = s.dir.join("q.gwas.tsv");
+    let rows = read_sumstats(&sumstats).unwrap().rows;
+    let vcf = shared("pgs/cineca_synthetic_subset.vcf.gz");
+    let run = clump_traits(&vcf, &OpenOptions::default(), None, &[&rows], &o, false).unwrap();
+    let from_vcf: Clumps = run.traits[0]
+        .clumps
+        .iter()
+        .map(|c| {
+            let members = c.members.iter().map(|&m| rows[m].id.clone()).collect();
+            (rows[c.index].id.clone(), members)
+        })
+        .collect();
+    assert_eq!(from_vcf, plink_clumps(&s, &sumstats, &o), "VCF reference");
     // LD from a subset of the reference samples (plink: --keep).
     let subset: Vec<String> = s.cohort.ids.iter().step_by(3).cloned().collect();
     let keep = s.dir.join("keep.txt");
     let lines: Vec<String> = subset.iter().map(|id| format!("0 {id}")).collect();
     std::fs::write(&keep, lines.join("\n") + "\n").unwrap();
-    let sumstats = s.dir.join("q.gwas.tsv");
     let mut differs = false;
     for (p1, r2, kb) in [(0.05, 0.1, 250.0), (1.0, 0.05, 500.0)] {
         let o = ClumpOptions { p1, p2: p1, r2, kb };
