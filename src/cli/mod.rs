@@ -2,6 +2,7 @@
 //! before any work starts; nothing here computes anything itself.
 
 mod gwas;
+mod panel;
 mod prs;
 mod simulate;
 
@@ -66,6 +67,9 @@ pub enum Command {
     ///       --covar age,sex,bmi,PC1,PC2 --out t2d.gwas.tsv
     #[command(verbatim_doc_comment)]
     Gwas(GwasArgs),
+    /// Build panels: P+T from GWAS summary statistics (`panel build`), or from PGS Catalog
+    /// scoring files (`panel import`).
+    Panel(panel::PanelArgs),
     /// Build a bgenix-compatible .bgi index for a BGEN file, so that scoring reads only the
     /// variants a panel needs.
     Index(IndexArgs),
@@ -235,6 +239,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gwas(args) => gwas::run(args),
         Command::Index(args) => prs::index(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Panel(args) => panel::run(args),
     }
 }
 

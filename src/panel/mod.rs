@@ -1,4 +1,68 @@
-//! Scoring files and their matching against genotype files.
+//! Panels: scoring files, their matching against genotype files, and the making of panels
+//! from GWAS summary statistics (P+T: LD clumping plus p-value thresholds) or from PGS
+//! Catalog scoring files.
 
+pub mod build;
+pub mod clump;
+pub mod manifest;
 pub mod matching;
 pub mod scorefile;
+pub mod sumstats;
+
+use std::path::{Path, PathBuf};
+
+use crate::io::ReadError;
+use scorefile::ScoreFileError;
+
+/// Everything that can stop reading summary statistics, clumping, or building, importing
+/// and reading a panel.
+#[derive(Debug, thiserror::Error)]
+pub enum PanelError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A bad line or value in an input file.
+    #[error("{path}: line {line}: {message}")]
+    Malformed {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    /// A file that is unusable as a whole (wrong layout, no rows, inconsistent contents).
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    /// A bad option value or combination.
+    #[error("{0}")]
+    Options(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    ScoreFile(#[from] ScoreFileError),
+}
+
+impl PanelError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> PanelError {
+        PanelError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn malformed(path: &Path, line: u64, message: impl Into<String>) -> PanelError {
+        PanelError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> PanelError {
+        PanelError::Invalid {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}
