@@ -157,35 +157,17 @@ fn auc(score: &[f64], label: &[bool]) -> f64 {
     (r1 - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
 }
 
-/// OLS coefficients (intercept first) by normal equations and Gaussian elimination.
+/// OLS coefficients (intercept first) by normal equations, solved with the library's
+/// Cholesky factorisation.
 fn ols(cols: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
+    use medgem_prs::gwas::regress::{cholesky, cholesky_solve};
     let mut x = vec![vec![1.0; y.len()]];
     x.extend_from_slice(cols);
     let p = x.len();
-    let mut a: Vec<Vec<f64>> = (0..p)
-        .map(|i| {
-            let mut row: Vec<f64> = (0..p)
-                .map(|j| x[i].iter().zip(&x[j]).map(|(u, v)| u * v).sum())
-                .collect();
-            row.push(x[i].iter().zip(y).map(|(u, v)| u * v).sum());
-            row
-        })
-        .collect();
-    for c in 0..p {
-        let piv = (c..p)
-            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
-            .unwrap();
-        a.swap(c, piv);
-        for r in 0..p {
-            if r != c {
-                let f = a[r][c] / a[c][c];
-                for k in c..=p {
-                    a[r][k] -= f * a[c][k];
-                }
-            }
-        }
-    }
-    (0..p).map(|i| a[i][p] / a[i][i]).collect()
+    let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(u, v)| u * v).sum() };
+    let xtx: Vec<f64> = (0..p * p).map(|k| dot(&x[k / p], &x[k % p])).collect();
+    let xty: Vec<f64> = x.iter().map(|c| dot(c, y)).collect();
+    cholesky_solve(&cholesky(&xtx, p).expect("full rank"), p, &xty)
 }
 
 fn standardized(v: &[f64]) -> Vec<f64> {

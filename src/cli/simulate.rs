@@ -58,7 +58,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     if !(args.clump_r2 > 0.0 && args.clump_r2 <= 1.0) {
         bail!("--clump-r2 {}: expected a value in (0, 1]", args.clump_r2);
     }
-    if !(args.clump_kb > 0.0) {
+    if args.clump_kb.is_nan() || args.clump_kb <= 0.0 {
         bail!("--clump-kb {}: expected a positive window", args.clump_kb);
     }
     let threads = match args.threads {
@@ -69,8 +69,10 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global();
-    let mut haplotypes = sim::haplotypes::HaplotypeModel::default();
-    haplotypes.founders = args.founders;
+    let haplotypes = sim::haplotypes::HaplotypeModel {
+        founders: args.founders,
+        ..Default::default()
+    };
     let config = SimConfig {
         n_samples: args.samples,
         n_variants: args.variants,
@@ -84,7 +86,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         causal_per_trait: args.causal_per_trait,
         causal_per_outcome: args.causal_per_outcome,
         formats: formats(&args.formats)?,
-        panel: (!args.no_panel).then(|| PanelSettings {
+        panel: (!args.no_panel).then_some(PanelSettings {
             thresholds,
             clump_r2: args.clump_r2,
             clump_kb: args.clump_kb,
