@@ -14,25 +14,6 @@ use common::*;
 /// Index (in file order) of the variant whose genotypes drive the simulated traits.
 const CAUSAL_VARIANT: usize = 100;
 
-/// Knuth's MMIX linear congruential generator: deterministic on every platform.
-struct Lcg(u64);
-
-impl Lcg {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// Standard normal by Box–Muller.
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
-
 /// Sample IDs and the ALT allele counts of one variant, read from the VCF's text.
 fn samples_and_genotypes(vcf: &Path, variant: usize) -> (Vec<String>, Vec<f64>) {
     let file = std::fs::File::open(vcf).unwrap();

@@ -20,24 +20,6 @@ use medgem_prs::panel::clump::{clump_traits, ClumpOptions};
 use medgem_prs::panel::manifest::{panel_sha256, Manifest};
 use medgem_prs::panel::sumstats::read_sumstats;
 
-/// Knuth's MMIX linear congruential generator: deterministic on every platform.
-struct Lcg(u64);
-
-impl Lcg {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
-
 /// Sample IDs, and per variant its ID and ALT allele counts (`None` = missing call).
 struct Cohort {
     ids: Vec<String>,

@@ -12,6 +12,26 @@ use std::sync::OnceLock;
 use common::{run_bad, run_ok};
 use medgem_prs::io::{self, Dosages, OpenOptions, SiteFilter};
 
+/// The size and architecture shared by the test cohorts: 6,000 samples, 6,000 variants, 16
+/// traits, few causal variants (so that GWAS has power at this size).
+const SMALL: &[&str] = &[
+    "simulate",
+    "--samples",
+    "6000",
+    "--variants",
+    "6000",
+    "--traits",
+    "16",
+    "--seed",
+    "11",
+    "--causal-per-factor",
+    "20",
+    "--causal-per-trait",
+    "10",
+    "--causal-per-outcome",
+    "10",
+];
+
 /// The nonlinear cohort: large enough that GWAS has power at the test's small causal
 /// counts, small enough for CI.
 fn cohort() -> &'static Path {
@@ -20,28 +40,7 @@ fn cohort() -> &'static Path {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("sim-nonlinear-{}", std::process::id()));
         let d = dir.display().to_string();
-        run_ok(&[
-            "simulate",
-            "--samples",
-            "6000",
-            "--variants",
-            "6000",
-            "--traits",
-            "16",
-            "--seed",
-            "11",
-            "--causal-per-factor",
-            "20",
-            "--causal-per-trait",
-            "10",
-            "--causal-per-outcome",
-            "10",
-            "--ld-samples",
-            "2000",
-            "--out",
-            &d,
-            "--quiet",
-        ]);
+        run_ok(&[SMALL, &["--ld-samples", "2000", "--out", &d, "--quiet"]].concat());
         dir
     })
 }
@@ -292,31 +291,22 @@ fn same_seed_gives_identical_files() {
     let again =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-again-{}", std::process::id()));
     let a = again.display().to_string();
-    run_ok(&[
-        "simulate",
-        "--samples",
-        "6000",
-        "--variants",
-        "6000",
-        "--traits",
-        "16",
-        "--seed",
-        "11",
-        "--causal-per-factor",
-        "20",
-        "--causal-per-trait",
-        "10",
-        "--causal-per-outcome",
-        "10",
-        "--no-panel",
-        "--formats",
-        "bed",
-        "--threads",
-        "1",
-        "--out",
-        &a,
-        "--quiet",
-    ]);
+    run_ok(
+        &[
+            SMALL,
+            &[
+                "--no-panel",
+                "--formats",
+                "bed",
+                "--threads",
+                "1",
+                "--out",
+                &a,
+                "--quiet",
+            ],
+        ]
+        .concat(),
+    );
     for f in [
         "genotypes.bed",
         "genotypes.bim",

@@ -358,6 +358,28 @@ impl BlockChecker {
 pub(crate) mod tests {
     use super::*;
 
+    /// Feeds `blocks` to a writer and finishes it (shared by the writers' tests).
+    pub(crate) fn write_through(
+        mut w: Box<dyn GenotypeWriter>,
+        blocks: &[HaplotypeBlock],
+    ) -> Vec<PathBuf> {
+        for b in blocks {
+            w.write_block(b).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    /// Every variant of `blocks` with its haplotypes, in order.
+    pub(crate) fn flatten(blocks: &[HaplotypeBlock]) -> Vec<(VariantInfo, Vec<u8>)> {
+        blocks
+            .iter()
+            .flat_map(|b| {
+                (0..b.variants.len())
+                    .map(move |i| (b.variants[i].clone(), b.variant_haplotypes(i).to_vec()))
+            })
+            .collect()
+    }
+
     /// A small deterministic generator (SplitMix64), so tests need no extra crate.
     pub(crate) struct SplitMix(u64);
 

@@ -111,3 +111,22 @@ pub fn rel_diff(a: f64, b: f64) -> f64 {
         d / a.abs().max(b.abs())
     }
 }
+
+/// Knuth's MMIX linear congruential generator: deterministic on every platform.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn uniform(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// Standard normal by Box–Muller.
+    pub fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}

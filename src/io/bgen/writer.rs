@@ -398,7 +398,7 @@ mod tests {
     use super::*;
     use crate::genome::Chrom;
     use crate::io::bgen::{read_sample_file, BgenFile, BgenSource, RawVariant};
-    use crate::io::write::tests::{random_blocks, sample_ids};
+    use crate::io::write::tests::{flatten, random_blocks, sample_ids, write_through};
     use crate::io::{Dosages, GenotypeSource, OpenOptions, SiteFilter};
 
     fn write(
@@ -409,22 +409,10 @@ mod tests {
         blocks: &[HaplotypeBlock],
     ) -> Vec<PathBuf> {
         let options = BgenWriterOptions { compression };
-        let mut w: Box<dyn GenotypeWriter> =
-            Box::new(BgenWriter::create(path, ids, sexes, &options).unwrap());
-        for b in blocks {
-            w.write_block(b).unwrap();
-        }
-        w.finish().unwrap()
-    }
-
-    fn expected(blocks: &[HaplotypeBlock]) -> Vec<(VariantInfo, Vec<u8>)> {
-        blocks
-            .iter()
-            .flat_map(|b| {
-                (0..b.variants.len())
-                    .map(move |i| (b.variants[i].clone(), b.variant_haplotypes(i).to_vec()))
-            })
-            .collect()
+        write_through(
+            Box::new(BgenWriter::create(path, ids, sexes, &options).unwrap()),
+            blocks,
+        )
     }
 
     /// Decompresses a raw genotype data block (after `C`) as the spec lays it out.
@@ -469,7 +457,7 @@ mod tests {
                     dir.path().join("cohort.bgen.bgi")
                 ]
             );
-            let all = expected(&blocks);
+            let all = flatten(&blocks);
 
             let sample_text = std::fs::read_to_string(&sample_path).unwrap();
             let mut lines = sample_text.lines();
@@ -545,7 +533,7 @@ mod tests {
             BgenCompression::default(),
             &blocks,
         );
-        let all = expected(&blocks);
+        let all = flatten(&blocks);
         let sample_text = std::fs::read_to_string(dir.path().join("idx.sample")).unwrap();
         assert!(sample_text.lines().nth(2).unwrap().ends_with(" 0 NA"));
 
@@ -671,7 +659,7 @@ mod tests {
             .skip(1)
             .map(|l| l.split('\t').nth(4).unwrap().parse().unwrap())
             .collect();
-        let want: Vec<u64> = expected(&blocks)
+        let want: Vec<u64> = flatten(&blocks)
             .iter()
             .map(|(_, h)| h.iter().map(|&x| u64::from(x)).sum())
             .collect();

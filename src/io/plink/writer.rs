@@ -166,8 +166,7 @@ fn write_fam(
 mod tests {
     use super::*;
     use crate::io::plink::PlinkSource;
-    use crate::io::write::tests::{random_blocks, sample_ids};
-    use crate::io::write::VariantInfo;
+    use crate::io::write::tests::{flatten, random_blocks, sample_ids, write_through};
     use crate::io::{Dosages, GenotypeSource, OpenOptions, SiteFilter};
 
     fn write(
@@ -176,22 +175,10 @@ mod tests {
         sexes: Option<&[Sex]>,
         blocks: &[HaplotypeBlock],
     ) -> Vec<PathBuf> {
-        let mut w: Box<dyn GenotypeWriter> =
-            Box::new(PlinkWriter::create(prefix, ids, sexes).unwrap());
-        for b in blocks {
-            w.write_block(b).unwrap();
-        }
-        w.finish().unwrap()
-    }
-
-    fn expected(blocks: &[HaplotypeBlock]) -> Vec<(VariantInfo, Vec<u8>)> {
-        blocks
-            .iter()
-            .flat_map(|b| {
-                (0..b.variants.len())
-                    .map(move |i| (b.variants[i].clone(), b.variant_haplotypes(i).to_vec()))
-            })
-            .collect()
+        write_through(
+            Box::new(PlinkWriter::create(prefix, ids, sexes).unwrap()),
+            blocks,
+        )
     }
 
     #[test]
@@ -231,7 +218,7 @@ mod tests {
             assert_eq!(src.sample_ids(), ids.as_slice());
             assert_eq!(src.fids(), ids.as_slice());
             assert_eq!(src.sexes(), sexes.as_slice());
-            let all = expected(&blocks);
+            let all = flatten(&blocks);
             assert_eq!(src.variant_count() as usize, all.len());
             let mut d = Dosages::new();
             let mut k = 0;
@@ -303,7 +290,7 @@ mod tests {
             String::from_utf8_lossy(&out.stdout)
         );
         let counts = std::fs::read_to_string(dir.path().join("freq.acount")).unwrap();
-        let all = expected(&blocks);
+        let all = flatten(&blocks);
         let rows: Vec<Vec<String>> = counts
             .lines()
             .skip(1)

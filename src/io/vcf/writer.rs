@@ -520,7 +520,7 @@ fn compress_blocks(data: &[u8], level: CompressionLvl) -> Vec<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::io::vcf::VcfSource;
-    use crate::io::write::tests::{random_blocks, sample_ids};
+    use crate::io::write::tests::{flatten, random_blocks, sample_ids, write_through};
     use crate::io::write::VariantInfo;
     use crate::io::{Dosages, GenotypeSource, OpenOptions, SiteFilter};
     use std::io::Read;
@@ -534,22 +534,10 @@ mod tests {
                 .collect(),
             ..VcfWriterOptions::default()
         };
-        let mut w: Box<dyn GenotypeWriter> =
-            Box::new(VcfWriter::create(path, ids, &options).unwrap());
-        for b in blocks {
-            w.write_block(b).unwrap();
-        }
-        w.finish().unwrap()
-    }
-
-    fn all_variants(blocks: &[HaplotypeBlock]) -> Vec<(VariantInfo, Vec<u8>)> {
-        blocks
-            .iter()
-            .flat_map(|b| {
-                (0..b.variants.len())
-                    .map(move |i| (b.variants[i].clone(), b.variant_haplotypes(i).to_vec()))
-            })
-            .collect()
+        write_through(
+            Box::new(VcfWriter::create(path, ids, &options).unwrap()),
+            blocks,
+        )
     }
 
     fn read_text(path: &Path) -> String {
@@ -611,7 +599,7 @@ mod tests {
             written,
             vec![path.clone(), dir.path().join("cohort.vcf.gz.tbi")]
         );
-        let expected = all_variants(&blocks);
+        let expected = flatten(&blocks);
 
         // Text: header and GT strings keep the phase.
         let text = read_text(&path);
@@ -664,7 +652,7 @@ mod tests {
         let n = 50;
         let blocks = random_blocks(5, n, &["1", "2", "22"], 900, 250);
         write_vcf(&path, &sample_ids(n), &blocks);
-        let expected = all_variants(&blocks);
+        let expected = flatten(&blocks);
         // The index names the chromosomes in file order.
         use noodles::csi::BinningIndex as _;
         let index = noodles::tabix::fs::read(with_extension_appended(&path, "tbi")).unwrap();
@@ -784,7 +772,7 @@ mod tests {
         let n = 20;
         let blocks = random_blocks(8, n, &["1", "22"], 700, 300);
         write_vcf(&path, &sample_ids(n), &blocks);
-        let expected = all_variants(&blocks);
+        let expected = flatten(&blocks);
         let on22: Vec<&(VariantInfo, Vec<u8>)> = expected
             .iter()
             .filter(|(v, _)| v.chrom.as_str() == "22")
