@@ -3,8 +3,9 @@
 //! The library follows the pipeline: [`io`] reads genotypes (VCF/BCF, BGEN, PLINK) behind one
 //! streaming trait, [`panel`] parses scoring files and matches them to the genotypes with
 //! the PGS Catalog Calculator's rules, [`score`] computes linear polygenic scores with
-//! plink2 `--score` arithmetic, and [`encode`] turns them into the genomic image; [`pheno`] reads phenotype tables and [`gwas`] runs
-//! per-variant association tests like plink2 `--glm`. The binary in `src/main.rs` only
+//! plink2 `--score` arithmetic, and [`encode`] turns them into the genomic image and the
+//! tabular features; [`pheno`] reads phenotype tables and [`gwas`] runs per-variant
+//! association tests like plink2 `--glm`. The binary in `src/main.rs` only
 //! parses arguments and dispatches here.
 
 pub mod encode;
