@@ -10,8 +10,10 @@
 pub mod genome;
 pub mod gwas;
 pub mod io;
+pub mod model;
 pub mod panel;
 pub mod pheno;
 pub mod score;
 pub mod sim;
+pub mod train;
 pub mod util;
