@@ -8,6 +8,7 @@
 //! association tests like plink2 `--glm`. The binary in `src/main.rs` only
 //! parses arguments and dispatches here.
 
+pub mod bundle;
 pub mod encode;
 pub mod genome;
 pub mod gwas;

@@ -2,6 +2,7 @@
 //! before any work starts; nothing here computes anything itself.
 
 mod gwas;
+mod model;
 mod panel;
 mod prs;
 mod simulate;
@@ -91,6 +92,48 @@ pub enum Command {
     ///   medgem-prs simulate --samples 10000 --variants 20000 --traits 64 --seed 7 --out sim
     #[command(verbatim_doc_comment)]
     Simulate(SimulateArgs),
+    /// Train the genomic transformer on a cohort: linear scores of every panel trait ×
+    /// threshold become a genomic image (one 8×8 tile per trait, channels = thresholds),
+    /// which a ViT-style transformer reads with age, sex and BMI tokens and one query token
+    /// per outcome.
+    ///
+    /// The 8 in-distribution outcomes the phenotype table labels (cad stroke t2d glaucoma
+    /// copd ra mdd mortality; 0/1/NA) are trained together (NA masked, classes weighted);
+    /// the 6 out-of-distribution ones are queried zero-shot from their anchor traits. The
+    /// split comes from the table's `split` column, or --splits, or a seeded 70/15/15 draw.
+    /// AdamW with warm-up and cosine decay, early stopping on the mean validation AUC.
+    ///
+    /// Writes DIR/config.json (everything needed to rebuild the inputs), DIR/model.mpk
+    /// (burn weights) and DIR/MODEL_CARD.md.
+    ///
+    /// Example:
+    ///   medgem-prs train sim/genotypes.bed --phenotypes sim/phenotypes.tsv --panel sim/panel \
+    ///       --out models/mine --epochs 30
+    #[command(verbatim_doc_comment)]
+    Train(TrainArgs),
+    /// Predict outcome probabilities with a trained model: IID then one column per outcome
+    /// (trained and zero-shot). Refuses a panel other than the model's (sha256).
+    ///
+    /// Example:
+    ///   medgem-prs predict cohort.vcf.gz --model models/mine --panel sim/panel \
+    ///       --covariates covariates.tsv --out predictions.tsv
+    #[command(verbatim_doc_comment)]
+    Predict(PredictArgs),
+    /// Compute the genomic images a model reads: a table of every tile's value per channel,
+    /// and with --png one PNG per sample plus the cohort average.
+    ///
+    /// Example:
+    ///   medgem-prs encode cohort.vcf.gz --model models/mine --panel sim/panel \
+    ///       --out images.tsv --png images/
+    #[command(verbatim_doc_comment)]
+    Encode(EncodeArgs),
+    /// Measure training and inference speed of the transformer on synthetic random genomic
+    /// images of T traits (default: the paper's 7,415), on the CPU or a GPU. Prints JSON.
+    ///
+    /// Example:
+    ///   medgem-prs bench-model --traits 7415 --samples 2048 --device cuda
+    #[command(verbatim_doc_comment)]
+    BenchModel(BenchModelArgs),
 }
 
 /// Options shared by commands that read genotypes.
@@ -239,6 +282,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gwas(args) => gwas::run(args),
         Command::Index(args) => prs::index(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Train(args) => model::train(args),
+        Command::Predict(args) => model::predict(args),
+        Command::Encode(args) => model::encode(args),
+        Command::BenchModel(args) => model::bench(args),
         Command::Panel(args) => panel::run(args),
     }
 }
@@ -309,4 +356,151 @@ pub struct SimulateArgs {
     /// No progress bars or messages.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    /// Phenotype table: IID, age, sex, bmi, optional split and PC columns, outcome columns.
+    #[arg(long, value_name = "TSV")]
+    pub phenotypes: PathBuf,
+    /// Panel directory (manifest.toml and scoring files), e.g. from `panel build`.
+    #[arg(long, value_name = "DIR")]
+    pub panel: PathBuf,
+    /// Model directory to write (must not exist or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Model name recorded in config.json (default: the directory name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Maximum passes over the training split.
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// cpu (NdArray) or cuda (needs a build with --features cuda).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Tile fill: uniform (the paper) or regional (64 genomic segments per tile).
+    #[arg(long, default_value = "uniform")]
+    pub fill: String,
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    /// Peak learning rate (AdamW).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Fraction of the steps spent warming up before the cosine decay.
+    #[arg(long, default_value_t = 0.05)]
+    pub warmup: f64,
+    /// Stop after this many epochs without a better mean validation AUC.
+    #[arg(long, default_value_t = 5)]
+    pub patience: usize,
+    /// Seed of initialisation, shuffling, dropout and a random split: a fixed seed
+    /// reproduces the run exactly on the CPU.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// IID split table (train, validation, test), overriding the phenotype table's.
+    #[arg(long, value_name = "TSV")]
+    pub splits: Option<PathBuf>,
+    /// Token width of the transformer.
+    #[arg(long, default_value_t = 32)]
+    pub d_model: usize,
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    #[arg(long, default_value_t = 2)]
+    pub layers: usize,
+    /// Feed-forward width.
+    #[arg(long, default_value_t = 64)]
+    pub d_ff: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub dropout: f64,
+    /// Write a checkpoint here after every epoch.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Continue from the last checkpoint in --checkpoint-dir.
+    #[arg(long, requires = "checkpoint_dir")]
+    pub resume: bool,
+    /// Minimum fraction of each scoring file's variants found in the genotypes.
+    #[arg(long, default_value_t = 0.75)]
+    pub min_overlap: f64,
+    /// Description of the training data for the model card.
+    #[arg(long)]
+    pub data_description: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    /// Model directory written by `train`.
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// The panel the model was trained on.
+    #[arg(long, value_name = "DIR")]
+    pub panel: Option<PathBuf>,
+    /// Table with IID, age, sex, bmi (and PCs); without it they are treated as missing.
+    #[arg(long, value_name = "TSV")]
+    pub covariates: Option<PathBuf>,
+    /// Output TSV: IID, then one probability per outcome.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[arg(long, default_value_t = 0.75)]
+    pub min_overlap: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct EncodeArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    /// Model directory (its normalisation statistics and fill mode are used).
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// The panel the model was trained on.
+    #[arg(long, value_name = "DIR")]
+    pub panel: Option<PathBuf>,
+    /// Output TSV: IID, then each tile's mean pixel value per channel.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also write one PNG per sample and cohort_average.png into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub png: Option<PathBuf>,
+    /// Enlarge PNGs by this factor (nearest neighbour).
+    #[arg(long, default_value_t = 4)]
+    pub upscale: usize,
+    #[arg(long, default_value_t = 0.75)]
+    pub min_overlap: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchModelArgs {
+    /// Traits (tiles) of the synthetic genomic image.
+    #[arg(long, default_value_t = 7415)]
+    pub traits: usize,
+    /// Synthetic training samples (inference is timed on them too).
+    #[arg(long, default_value_t = 2048)]
+    pub samples: usize,
+    #[arg(long, default_value_t = 2)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[arg(long, default_value_t = 32)]
+    pub d_model: usize,
+    #[arg(long, default_value_t = 2)]
+    pub layers: usize,
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    #[arg(long, default_value_t = 64)]
+    pub d_ff: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }

@@ -1,0 +1,278 @@
+//! `train`, `predict` and `encode`: argument validation and dispatch.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+
+use medgem_prs::bundle::{self, BundleConfig, ModelHyper, TrainRequest};
+use medgem_prs::encode::{self, FillMode};
+use medgem_prs::io;
+use medgem_prs::model::device::DeviceKind;
+use medgem_prs::panel::matching::MatchOptions;
+use medgem_prs::pheno::PhenoTable;
+use medgem_prs::score::ScoreOptions;
+use medgem_prs::train::TrainConfig;
+
+use super::prs::{describe, genotype_options};
+use super::{BenchModelArgs, EncodeArgs, PredictArgs, TrainArgs};
+
+fn device(name: &str) -> anyhow::Result<DeviceKind> {
+    name.parse::<DeviceKind>()
+        .map_err(|e| anyhow::anyhow!("--device: {e}"))
+}
+
+fn score_options(min_overlap: f64, progress: bool) -> anyhow::Result<ScoreOptions> {
+    if !(0.0..=1.0).contains(&min_overlap) {
+        bail!("--min-overlap {min_overlap}: expected a fraction between 0 and 1");
+    }
+    Ok(ScoreOptions {
+        matching: MatchOptions {
+            keep_ambiguous: false,
+            keep_multiallelic: false,
+            ignore_strand_flips: false,
+        },
+        min_overlap,
+        no_mean_imputation: false,
+        freqs: None,
+        region: None,
+        samples: None,
+        progress,
+    })
+}
+
+pub fn train(args: TrainArgs) -> anyhow::Result<()> {
+    let device = device(&args.device)?;
+    let fill: FillMode = args
+        .fill
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--fill: {e}"))?;
+    if args.epochs == 0 || args.batch_size == 0 {
+        bail!("--epochs and --batch-size must be at least 1");
+    }
+    if !(args.lr > 0.0 && args.lr.is_finite()) {
+        bail!("--lr {}: expected a positive learning rate", args.lr);
+    }
+    if args.d_model % args.heads != 0 {
+        bail!(
+            "--d-model {} must be a multiple of --heads {}",
+            args.d_model,
+            args.heads
+        );
+    }
+    let open_options = genotype_options(&args.genotypes)?;
+    let quiet = args.genotypes.quiet;
+    let table = PhenoTable::read(&args.phenotypes)?;
+    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
+    if !quiet {
+        eprintln!(
+            "medgem-prs: {}; phenotypes from {}; panel {}",
+            describe(source.as_ref()),
+            table.path().display(),
+            args.panel.display()
+        );
+    }
+    let request = TrainRequest {
+        name: args.name.clone().unwrap_or_else(|| file_name(&args.out)),
+        panel_dir: args.panel.clone(),
+        fill,
+        model: ModelHyper {
+            d_model: args.d_model,
+            n_heads: args.heads,
+            n_layers: args.layers,
+            d_ff: args.d_ff,
+            dropout: args.dropout,
+        },
+        train: TrainConfig {
+            epochs: args.epochs,
+            batch_size: args.batch_size,
+            lr: args.lr,
+            weight_decay: args.weight_decay,
+            warmup_fraction: args.warmup,
+            patience: args.patience,
+            seed: args.seed,
+            checkpoint_dir: args.checkpoint_dir.clone(),
+            resume: args.resume,
+            progress: !quiet,
+            stop_after_epochs: None,
+        },
+        device,
+        splits_file: args.splits.clone(),
+        score: score_options(args.min_overlap, !quiet)?,
+        data_description: args
+            .data_description
+            .clone()
+            .unwrap_or_else(|| format!("{}", args.phenotypes.display())),
+    };
+    let config = bundle::train_bundle(source.as_mut(), &table, &request, &args.out)?;
+    if !quiet {
+        eprintln!(
+            "medgem-prs: trained on {} samples ({} validation): mean validation AUC {:.3} at epoch {}; wrote {}",
+            config.training.n_train,
+            config.training.n_validation,
+            config.metrics.mean_validation_auc,
+            config.training.best_epoch + 1,
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into())
+}
+
+/// The panel to score with: `--panel`, else the one beside the model's training record.
+fn panel_dir(given: Option<&Path>, config: &BundleConfig) -> anyhow::Result<std::path::PathBuf> {
+    match given {
+        Some(p) => Ok(p.to_path_buf()),
+        None => bail!(
+            "--panel: give the panel the model was trained on ('{}', sha256 {})",
+            config.panel.name,
+            config.panel.sha256
+        ),
+    }
+}
+
+pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
+    let device = device(&args.device)?;
+    let open_options = genotype_options(&args.genotypes)?;
+    let quiet = args.genotypes.quiet;
+    let config = BundleConfig::read(&args.model)?;
+    let panel = panel_dir(args.panel.as_deref(), &config)?;
+    let covariates = match &args.covariates {
+        Some(p) => Some(PhenoTable::read(p)?),
+        None => None,
+    };
+    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
+    if !quiet {
+        eprintln!(
+            "medgem-prs: {}; model {} ({} outcomes)",
+            describe(source.as_ref()),
+            args.model.display(),
+            config.model.outcomes.len()
+        );
+        if covariates.is_none() {
+            eprintln!("medgem-prs: no --covariates: age, sex and BMI are treated as missing");
+        }
+    }
+    let inputs = bundle::model_inputs(
+        source.as_mut(),
+        &config,
+        &panel,
+        covariates.as_ref(),
+        &score_options(args.min_overlap, !quiet)?,
+    )?;
+    let probs = bundle::predict(&args.model, &config, &inputs, device)?;
+    bundle::write_predictions(&args.out, &config, &inputs.ids, &probs)?;
+    if !quiet {
+        eprintln!(
+            "medgem-prs: predicted {} samples; wrote {}",
+            inputs.ids.len(),
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn encode(args: EncodeArgs) -> anyhow::Result<()> {
+    let open_options = genotype_options(&args.genotypes)?;
+    let quiet = args.genotypes.quiet;
+    let config = BundleConfig::read(&args.model)?;
+    let panel = panel_dir(args.panel.as_deref(), &config)?;
+    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
+    let inputs = bundle::model_inputs(
+        source.as_mut(),
+        &config,
+        &panel,
+        None,
+        &score_options(args.min_overlap, !quiet)?,
+    )?;
+    let images = &inputs.images;
+    let layout = &images.layout;
+    // The table: one column per pixel would be huge; write each tile's mean pixel per
+    // channel (the uniform fill's value), named <trait>_c<k>.
+    let mut text = String::from("IID");
+    for t in &layout.tile_order {
+        for c in 0..layout.channels {
+            text.push_str(&format!("\t{t}_c{}", c + 1));
+        }
+    }
+    text.push('\n');
+    for (i, id) in images.ids.iter().enumerate() {
+        text.push_str(id);
+        for (tile, _) in layout.tile_order.iter().enumerate() {
+            let (y0, x0) = layout.tile_origin(tile);
+            for c in 0..layout.channels {
+                let mut sum = 0u32;
+                for y in y0..y0 + layout.tile {
+                    for x in x0..x0 + layout.tile {
+                        sum += u32::from(images.pixel(i, c, y, x));
+                    }
+                }
+                let mean = f64::from(sum) / (layout.tile * layout.tile) as f64;
+                text.push_str(&format!("\t{mean:.2}"));
+            }
+        }
+        text.push('\n');
+    }
+    let mut set = medgem_prs::util::OutputSet::new();
+    set.write_with(&args.out, |w| std::io::Write::write_all(w, text.as_bytes()))
+        .with_context(|| format!("{}: cannot write", args.out.display()))?;
+    set.commit()
+        .with_context(|| format!("{}: cannot write", args.out.display()))?;
+    if let Some(dir) = &args.png {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        let rows: Vec<usize> = (0..images.len()).collect();
+        encode::png::write_sample_pngs(dir, images, &rows, args.upscale)?;
+        encode::png::write_average_png(&dir.join("cohort_average.png"), images, args.upscale)?;
+    }
+    if !quiet {
+        eprintln!(
+            "medgem-prs: encoded {} samples as {}×{}×{} images ({} fill); wrote {}{}",
+            images.len(),
+            layout.channels,
+            layout.height(),
+            layout.width(),
+            config.fill.as_str(),
+            args.out.display(),
+            args.png
+                .as_ref()
+                .map(|d| format!(" and PNGs in {}", d.display()))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+pub fn bench(args: BenchModelArgs) -> anyhow::Result<()> {
+    let device = device(&args.device)?;
+    if args.traits == 0 || args.samples == 0 || args.epochs == 0 || args.batch_size == 0 {
+        bail!("--traits, --samples, --epochs and --batch-size must be at least 1");
+    }
+    if let Some(n) = args.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    let hyper = ModelHyper {
+        d_model: args.d_model,
+        n_heads: args.heads,
+        n_layers: args.layers,
+        d_ff: args.d_ff,
+        dropout: 0.1,
+    };
+    let train = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        patience: args.epochs,
+        progress: true,
+        ..TrainConfig::default()
+    };
+    let report = bundle::bench_model(args.traits, args.samples, &hyper, &train, device)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
