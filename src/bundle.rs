@@ -165,8 +165,11 @@ impl BundleConfig {
     }
 }
 
+/// An outcome definition: id, name, in-distribution, anchor traits with weights.
+pub type OutcomeDef = (String, String, bool, Vec<(String, f32)>);
+
 /// Anchor traits of the 14 outcomes of DESIGN.md (the synthetic biobank's definitions).
-pub fn default_outcomes() -> Vec<(String, String, bool, Vec<(String, f32)>)> {
+pub fn default_outcomes() -> Vec<OutcomeDef> {
     OUTCOMES
         .iter()
         .map(|o| {

@@ -52,7 +52,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     if !(args.lr > 0.0 && args.lr.is_finite()) {
         bail!("--lr {}: expected a positive learning rate", args.lr);
     }
-    if args.d_model % args.heads != 0 {
+    if args.heads == 0 || !args.d_model.is_multiple_of(args.heads) {
         bail!(
             "--d-model {} must be a multiple of --heads {}",
             args.d_model,

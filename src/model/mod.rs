@@ -448,8 +448,8 @@ pub(crate) mod testing {
             let scores: Vec<f64> = (0..4).map(|_| rng.normal()).collect();
             let mut image = vec![0u8; c * side * side];
             for ch in 0..c {
-                for t in 0..4 {
-                    let level = 128.0 + 35.0 * (scores[t] + 0.3 * rng.normal());
+                for (t, score) in scores.iter().enumerate() {
+                    let level = 128.0 + 35.0 * (score + 0.3 * rng.normal());
                     let (r0, c0) = ((t / 2) * tile, (t % 2) * tile);
                     for y in r0..r0 + tile {
                         for x in c0..c0 + tile {
