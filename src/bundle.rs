@@ -18,7 +18,7 @@ use crate::encode::tabular::{self, Tabular, TabularSchema};
 use crate::encode::{EncodeError, FillMode, PanelScores, PreparedPanel};
 use crate::io::GenotypeSource;
 use crate::model::device::{run_on, BackendJob, DeviceKind};
-use crate::model::{ModelConfig, ModelData, ModelError, OutcomeQuery};
+use crate::model::{CpuModel, ModelConfig, ModelData, ModelError, OutcomeQuery};
 use crate::panel::manifest::{panel_sha256, Manifest};
 use crate::panel::PanelError;
 use crate::pheno::PhenoTable;
@@ -833,13 +833,14 @@ impl BackendJob for PredictJob<'_> {
 
     fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
         let model = crate::model::load_model::<B::InnerBackend>(self.dir, self.config, &device)?;
-        Ok(crate::model::predict_probabilities(
+        Ok(crate::model::predict_logits(
             &model, self.data, 1024, &device,
         )?)
     }
 }
 
-/// Probabilities `n × outcomes` for `inputs` with the model in `dir`.
+/// Probabilities `n × outcomes` for `inputs` with the model in `dir`, corrected for the
+/// class weighting of training (see [`BundleConfig::logit_offsets`]).
 pub fn predict(
     dir: &Path,
     config: &BundleConfig,
@@ -847,14 +848,75 @@ pub fn predict(
     device: DeviceKind,
 ) -> Result<Vec<f32>, BundleError> {
     let data = inputs.data(None);
-    run_on(
-        device,
-        PredictJob {
-            dir,
-            config: &config.model,
-            data: &data,
-        },
-    )?
+    let mut logits = if device == DeviceKind::Cpu {
+        cpu_model(dir, &config.model)?.logits(&data)?
+    } else {
+        run_on(
+            device,
+            PredictJob {
+                dir,
+                config: &config.model,
+                data: &data,
+            },
+        )??
+    };
+    let offsets = config.logit_offsets();
+    for row in logits.chunks_exact_mut(offsets.len()) {
+        for (v, offset) in row.iter_mut().zip(&offsets) {
+            *v = 1.0 / (1.0 + (-(*v + offset)).exp());
+        }
+    }
+    Ok(logits)
+}
+
+impl BundleConfig {
+    /// Per-outcome logit offsets that undo the class weighting of training.
+    ///
+    /// Training weights cases by `(1 − π) / π` (π: the outcome's training prevalence), which
+    /// shifts the optimal logit by `ln((1 − π) / π)`; subtracting it again is the prior
+    /// correction of King & Zeng (2001, "Logistic regression in rare events data"), so that
+    /// probabilities are on the scale of the training prevalence. Zero-shot outcomes have no
+    /// prevalence and take the mean offset of the trained ones: their probabilities are on
+    /// the scale of a typical trained outcome, not calibrated to their own prevalence.
+    pub fn logit_offsets(&self) -> Vec<f32> {
+        let prevalence = |id: &str| {
+            self.outcomes
+                .iter()
+                .find(|o| o.id == id)
+                .and_then(|o| o.train_prevalence)
+                .filter(|p| *p > 0.0 && *p < 1.0)
+        };
+        let trained: Vec<f64> = self
+            .model
+            .outcomes
+            .iter()
+            .filter(|o| o.trained)
+            .filter_map(|o| prevalence(&o.id))
+            .map(|p| (p / (1.0 - p)).ln())
+            .collect();
+        let mean = if trained.is_empty() {
+            0.0
+        } else {
+            trained.iter().sum::<f64>() / trained.len() as f64
+        };
+        self.model
+            .outcomes
+            .iter()
+            .map(|o| match (o.trained, prevalence(&o.id)) {
+                (true, Some(p)) => (p / (1.0 - p)).ln() as f32,
+                (true, None) => 0.0,
+                (false, _) => mean as f32,
+            })
+            .collect()
+    }
+}
+
+/// Loads the model in `dir` into the CPU inference engine ([`CpuModel`]), which computes
+/// what burn's forward pass does, about two orders of magnitude faster on the CPU.
+pub fn cpu_model(dir: &Path, config: &ModelConfig) -> Result<CpuModel, ModelError> {
+    let device = Default::default();
+    let model = crate::model::load_model::<burn::backend::NdArray<f32>>(dir, config, &device)?;
+    CpuModel::from_model(&model, config)
 }
 
 /// Writes `IID` then one probability column per outcome.
@@ -1013,5 +1075,99 @@ pub fn bench_model(
         mean_validation_auc: auc,
         inference_seconds,
         inference_samples_per_second: samples as f64 / inference_seconds,
+    })
+}
+
+/// What [`bench_inference`] measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct InferenceBench {
+    pub model: String,
+    pub traits: usize,
+    pub image_shape: [usize; 3],
+    pub tokens: usize,
+    pub d_model: usize,
+    pub layers: usize,
+    pub samples: usize,
+    pub threads: usize,
+    /// Seconds of each repeat: rendering the images from the scores (encode), then the
+    /// forward pass.
+    pub encode_seconds: Vec<f64>,
+    pub forward_seconds: Vec<f64>,
+    /// Samples per second of encode plus forward pass, best and median repeat.
+    pub best_samples_per_second: f64,
+    pub median_samples_per_second: f64,
+}
+
+/// Times the model in `dir` on the CPU: `samples` synthetic samples whose panel scores are
+/// drawn from the model's own normalisation statistics (mean + sd · N(0, 1)) are rendered
+/// into genomic images and run through [`CpuModel`], `repeats` times. Drawing the scores is
+/// not timed; computing them from genotypes is the `prs` step, benchmarked against plink2
+/// separately.
+pub fn bench_inference(
+    dir: &Path,
+    config: &BundleConfig,
+    samples: usize,
+    repeats: usize,
+    seed: u64,
+) -> Result<InferenceBench, BundleError> {
+    let stats = &config.normalization;
+    let mut rng = crate::sim::rng::Rng::new(seed);
+    let mut values = Vec::with_capacity(samples * stats.mean.len());
+    for _ in 0..samples {
+        for (m, s) in stats.mean.iter().zip(&stats.sd) {
+            values.push(m + s * rng.normal());
+        }
+    }
+    let scores = PanelScores {
+        sample_ids: (0..samples).map(|i| format!("s{i}")).collect(),
+        traits: stats.traits.clone(),
+        channels: stats.channels.clone(),
+        mode: config.fill,
+        values,
+        summary: Vec::new(),
+    };
+    if scores.n_columns() != stats.mean.len() {
+        return Err(BundleError::Data(
+            "normalisation statistics do not match the panel's traits and channels".into(),
+        ));
+    }
+    let layout = ImageLayout::for_scores(&scores);
+    let engine = cpu_model(dir, &config.model)?;
+    let tabular = Tabular::missing(samples, &config.tabular);
+    let (mut encode_seconds, mut forward_seconds, mut rates) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..repeats.max(1) {
+        let t0 = std::time::Instant::now();
+        let images = image::render(&scores, stats, &layout, config.fill)?;
+        let t1 = std::time::Instant::now();
+        let data = ModelData {
+            n: samples,
+            image_shape: config.model.image_shape,
+            pixels: images.pixels,
+            n_tabular: tabular.n_features,
+            tabular: tabular.values.clone(),
+            tabular_present: tabular.present.clone(),
+            ..ModelData::default()
+        };
+        let probabilities = engine.probabilities(&data)?;
+        let t2 = std::time::Instant::now();
+        std::hint::black_box(probabilities);
+        encode_seconds.push((t1 - t0).as_secs_f64());
+        forward_seconds.push((t2 - t1).as_secs_f64());
+        rates.push(samples as f64 / (t2 - t0).as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    Ok(InferenceBench {
+        model: config.name.clone(),
+        traits: stats.traits.len(),
+        image_shape: config.model.image_shape,
+        tokens: config.model.n_tokens(),
+        d_model: config.model.d_model,
+        layers: config.model.n_layers,
+        samples,
+        threads: rayon::current_num_threads(),
+        encode_seconds,
+        forward_seconds,
+        best_samples_per_second: rates[rates.len() - 1],
+        median_samples_per_second: rates[rates.len() / 2],
     })
 }

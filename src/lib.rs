@@ -9,6 +9,7 @@
 //! parses arguments and dispatches here.
 
 pub mod bundle;
+pub mod defaults;
 pub mod encode;
 pub mod genome;
 pub mod gwas;

@@ -134,6 +134,15 @@ pub enum Command {
     ///   medgem-prs bench-model --traits 7415 --samples 2048 --device cuda
     #[command(verbatim_doc_comment)]
     BenchModel(BenchModelArgs),
+    /// Measure CPU inference speed of a trained model (default: the embedded one): panel
+    /// scores drawn from the model's normalisation statistics are rendered into genomic
+    /// images (encode) and run through the CPU engine (forward pass), several times.
+    /// Prints JSON with seconds per stage and samples/s.
+    ///
+    /// Example:
+    ///   medgem-prs bench-inference --samples 200000 --repeats 5 --threads 2
+    #[command(verbatim_doc_comment)]
+    BenchInference(BenchInferenceArgs),
 }
 
 /// Options shared by commands that read genotypes.
@@ -286,6 +295,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => model::predict(args),
         Command::Encode(args) => model::encode(args),
         Command::BenchModel(args) => model::bench(args),
+        Command::BenchInference(args) => model::bench_inference(args),
         Command::Panel(args) => panel::run(args),
     }
 }
@@ -433,9 +443,10 @@ pub struct TrainArgs {
 pub struct PredictArgs {
     #[command(flatten)]
     pub genotypes: GenotypeArgs,
-    /// Model directory written by `train`.
+    /// Model directory written by `train` (default: the embedded default model, with its
+    /// panel).
     #[arg(long, value_name = "DIR")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// The panel the model was trained on.
     #[arg(long, value_name = "DIR")]
     pub panel: Option<PathBuf>,
@@ -456,9 +467,10 @@ pub struct PredictArgs {
 pub struct EncodeArgs {
     #[command(flatten)]
     pub genotypes: GenotypeArgs,
-    /// Model directory (its normalisation statistics and fill mode are used).
+    /// Model directory written by `train` (default: the embedded default model, with its
+    /// panel).
     #[arg(long, value_name = "DIR")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// The panel the model was trained on.
     #[arg(long, value_name = "DIR")]
     pub panel: Option<PathBuf>,
@@ -498,6 +510,24 @@ pub struct BenchModelArgs {
     pub heads: usize,
     #[arg(long, default_value_t = 64)]
     pub d_ff: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchInferenceArgs {
+    /// Model directory (default: the embedded default model).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Samples per repeat.
+    #[arg(long, default_value_t = 100_000)]
+    pub samples: usize,
+    /// Timed repeats (best and median are reported).
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Worker threads (default: all cores).

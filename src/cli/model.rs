@@ -1,10 +1,11 @@
 //! `train`, `predict` and `encode`: argument validation and dispatch.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
 use medgem_prs::bundle::{self, BundleConfig, ModelHyper, TrainRequest};
+use medgem_prs::defaults::{self, Defaults};
 use medgem_prs::encode::{self, FillMode};
 use medgem_prs::io;
 use medgem_prs::model::device::DeviceKind;
@@ -14,7 +15,7 @@ use medgem_prs::score::ScoreOptions;
 use medgem_prs::train::TrainConfig;
 
 use super::prs::{describe, genotype_options};
-use super::{BenchModelArgs, EncodeArgs, PredictArgs, TrainArgs};
+use super::{BenchInferenceArgs, BenchModelArgs, EncodeArgs, PredictArgs, TrainArgs};
 
 fn device(name: &str) -> anyhow::Result<DeviceKind> {
     name.parse::<DeviceKind>()
@@ -123,24 +124,55 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_else(|| "model".into())
 }
 
-/// The panel to score with: `--panel`, else the one beside the model's training record.
-fn panel_dir(given: Option<&Path>, config: &BundleConfig) -> anyhow::Result<std::path::PathBuf> {
-    match given {
-        Some(p) => Ok(p.to_path_buf()),
-        None => bail!(
+/// A model directory and the panel to score with: the ones given, or the embedded default
+/// model with its panel (unpacked into a temporary directory kept while this lives).
+struct ModelChoice {
+    model: PathBuf,
+    panel: PathBuf,
+    config: BundleConfig,
+    /// `models/default (embedded)` or the directory given.
+    label: String,
+    _defaults: Option<Defaults>,
+}
+
+fn choose_model(model: Option<&Path>, panel: Option<&Path>) -> anyhow::Result<ModelChoice> {
+    let (model, defaults, label) = match model {
+        Some(dir) => (dir.to_path_buf(), None, dir.display().to_string()),
+        None => {
+            let defaults = Defaults::unpack()
+                .context("--model: no model given and the built-in default is unavailable")?;
+            (
+                defaults.model_dir(),
+                Some(defaults),
+                format!("{} (built in)", defaults::MODEL_DIR),
+            )
+        }
+    };
+    let config = BundleConfig::read(&model)?;
+    let panel = match (panel, &defaults) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(d)) => d.panel_dir(),
+        (None, None) => bail!(
             "--panel: give the panel the model was trained on ('{}', sha256 {})",
             config.panel.name,
             config.panel.sha256
         ),
-    }
+    };
+    Ok(ModelChoice {
+        model,
+        panel,
+        config,
+        label,
+        _defaults: defaults,
+    })
 }
 
 pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
     let device = device(&args.device)?;
     let open_options = genotype_options(&args.genotypes)?;
     let quiet = args.genotypes.quiet;
-    let config = BundleConfig::read(&args.model)?;
-    let panel = panel_dir(args.panel.as_deref(), &config)?;
+    let choice = choose_model(args.model.as_deref(), args.panel.as_deref())?;
+    let (config, panel) = (&choice.config, &choice.panel);
     let covariates = match &args.covariates {
         Some(p) => Some(PhenoTable::read(p)?),
         None => None,
@@ -150,7 +182,7 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
         eprintln!(
             "medgem-prs: {}; model {} ({} outcomes)",
             describe(source.as_ref()),
-            args.model.display(),
+            choice.label,
             config.model.outcomes.len()
         );
         if covariates.is_none() {
@@ -164,8 +196,8 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
         covariates.as_ref(),
         &score_options(args.min_overlap, !quiet)?,
     )?;
-    let probs = bundle::predict(&args.model, &config, &inputs, device)?;
-    bundle::write_predictions(&args.out, &config, &inputs.ids, &probs)?;
+    let probs = bundle::predict(&choice.model, config, &inputs, device)?;
+    bundle::write_predictions(&args.out, config, &inputs.ids, &probs)?;
     if !quiet {
         eprintln!(
             "medgem-prs: predicted {} samples; wrote {}",
@@ -179,13 +211,13 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
 pub fn encode(args: EncodeArgs) -> anyhow::Result<()> {
     let open_options = genotype_options(&args.genotypes)?;
     let quiet = args.genotypes.quiet;
-    let config = BundleConfig::read(&args.model)?;
-    let panel = panel_dir(args.panel.as_deref(), &config)?;
+    let choice = choose_model(args.model.as_deref(), args.panel.as_deref())?;
+    let (config, panel) = (&choice.config, &choice.panel);
     let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
     let inputs = bundle::model_inputs(
         source.as_mut(),
-        &config,
-        &panel,
+        config,
+        panel,
         None,
         &score_options(args.min_overlap, !quiet)?,
     )?;
@@ -273,6 +305,37 @@ pub fn bench(args: BenchModelArgs) -> anyhow::Result<()> {
         ..TrainConfig::default()
     };
     let report = bundle::bench_model(args.traits, args.samples, &hyper, &train, device)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+pub fn bench_inference(args: BenchInferenceArgs) -> anyhow::Result<()> {
+    if args.samples == 0 || args.repeats == 0 {
+        bail!("--samples and --repeats must be at least 1");
+    }
+    if let Some(n) = args.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    // Only the model's own normalisation statistics are needed, not its panel.
+    let choice = match &args.model {
+        Some(dir) => ModelChoice {
+            label: dir.display().to_string(),
+            panel: PathBuf::new(),
+            config: BundleConfig::read(dir)?,
+            model: dir.clone(),
+            _defaults: None,
+        },
+        None => choose_model(None, None)?,
+    };
+    let report = bundle::bench_inference(
+        &choice.model,
+        &choice.config,
+        args.samples,
+        args.repeats,
+        args.seed,
+    )?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod core;
+pub mod cpu;
 pub mod device;
 pub mod encoders;
 
@@ -23,6 +24,7 @@ use thiserror::Error;
 
 pub use self::config::{ModelConfig, OutcomeQuery, TILE_SIDE};
 pub use self::core::{Model, ModelOutput};
+pub use self::cpu::CpuModel;
 pub use self::device::{run_on, BackendJob, DeviceError, DeviceKind};
 pub use self::encoders::{pixel_value, TabularBatch, TokenEncoder};
 
@@ -339,11 +341,50 @@ fn check_inputs<B: Backend>(model: &Model<B>, data: &ModelData) -> Result<(), Mo
     Ok(())
 }
 
-/// Outcome probabilities `n × n_outcomes` (row-major, sigmoid of the logits) for every
-/// sample of `data`; labels are ignored.
-///
-/// Batches of `batch_size` run in parallel on the rayon pool: on the CPU backend each
-/// forward pass is single-threaded, so this is where the cores are used.
+/// Runs `f` over batches of `batch_size` samples of `data` in parallel on the rayon pool
+/// (on the CPU backend each forward pass is single-threaded, so this is where the cores are
+/// used) and concatenates the row-major results.
+fn batched<B: Backend, F>(
+    model: &Model<B>,
+    data: &ModelData,
+    batch_size: usize,
+    device: &B::Device,
+    f: F,
+) -> Result<Vec<f32>, ModelError>
+where
+    Model<B>: Sync,
+    F: Fn(&Model<B>, Tensor<B, 4>, Tensor<B, 2>, Tensor<B, 2>) -> Tensor<B, 2> + Sync,
+{
+    check_inputs(model, data)?;
+    let rows: Vec<usize> = (0..data.n).collect();
+    let parts: Vec<Vec<f32>> = rows
+        .par_chunks(batch_size.max(1))
+        .map(|chunk| {
+            let (images, tabular, present) = data.inputs::<B>(chunk, device);
+            f(model, images, tabular, present)
+                .into_data()
+                .to_vec::<f32>()
+                .map_err(|e| ModelError::Data(format!("cannot read model outputs: {e:?}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(parts.concat())
+}
+
+/// Outcome logits `n × n_outcomes` (row-major) for every sample of `data`; labels are
+/// ignored.
+pub fn predict_logits<B: Backend>(
+    model: &Model<B>,
+    data: &ModelData,
+    batch_size: usize,
+    device: &B::Device,
+) -> Result<Vec<f32>, ModelError>
+where
+    Model<B>: Sync,
+{
+    batched(model, data, batch_size, device, |m, i, t, p| m.forward(i, t, p))
+}
+
+/// Outcome probabilities `n × n_outcomes` (row-major, sigmoid of the logits).
 pub fn predict_probabilities<B: Backend>(
     model: &Model<B>,
     data: &ModelData,
@@ -353,20 +394,9 @@ pub fn predict_probabilities<B: Backend>(
 where
     Model<B>: Sync,
 {
-    check_inputs(model, data)?;
-    let batch_size = batch_size.max(1);
-    let rows: Vec<usize> = (0..data.n).collect();
-    let parts: Vec<Vec<f32>> = rows
-        .par_chunks(batch_size)
-        .map(|chunk| {
-            let (images, tabular, present) = data.inputs::<B>(chunk, device);
-            sigmoid(model.forward(images, tabular, present))
-                .into_data()
-                .to_vec::<f32>()
-                .map_err(|e| ModelError::Data(format!("cannot read predictions: {e:?}")))
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(parts.concat())
+    batched(model, data, batch_size, device, |m, i, t, p| {
+        sigmoid(m.forward(i, t, p))
+    })
 }
 
 /// Pooled embeddings `n × d_model` (row-major) for linear probes.
@@ -379,20 +409,7 @@ pub fn embed<B: Backend>(
 where
     Model<B>: Sync,
 {
-    check_inputs(model, data)?;
-    let rows: Vec<usize> = (0..data.n).collect();
-    let parts: Vec<Vec<f32>> = rows
-        .par_chunks(batch_size.max(1))
-        .map(|chunk| {
-            let (images, tabular, present) = data.inputs::<B>(chunk, device);
-            model
-                .embed(images, tabular, present)
-                .into_data()
-                .to_vec::<f32>()
-                .map_err(|e| ModelError::Data(format!("cannot read embeddings: {e:?}")))
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(parts.concat())
+    batched(model, data, batch_size, device, |m, i, t, p| m.embed(i, t, p))
 }
 
 /// Synthetic cohorts for the tests of this module and of `train`.
