@@ -27,7 +27,8 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}");
         collect(&root, &root.join(dir), &mut files);
     }
-    let mut code = String::from("/// Embedded default files: (path relative to the repository, contents).\n");
+    let mut code =
+        String::from("/// Embedded default files: (path relative to the repository, contents).\n");
     code.push_str("pub static FILES: &[(&str, &[u8])] = &[\n");
     for file in &files {
         let relative = file.to_string_lossy().replace('\\', "/");

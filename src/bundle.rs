@@ -968,6 +968,7 @@ struct BenchJob<'a> {
     train: &'a ModelData,
     valid: &'a ModelData,
     train_config: &'a TrainConfig,
+    cpu: bool,
 }
 
 impl BackendJob for BenchJob<'_> {
@@ -983,10 +984,19 @@ impl BackendJob for BenchJob<'_> {
             &device,
         )?;
         let train_seconds = t0.elapsed().as_secs_f64();
-        // Warm up (kernel compilation on GPUs), then time inference over all samples.
-        let _ = crate::model::predict_probabilities(&outcome.model, self.valid, 1024, &device)?;
-        let t1 = std::time::Instant::now();
-        let _ = crate::model::predict_probabilities(&outcome.model, self.train, 1024, &device)?;
+        // Inference as `predict` runs it: the CPU engine on the CPU, burn elsewhere. Warm
+        // up (kernel compilation on GPUs), then time inference over all samples.
+        let t1 = if self.cpu {
+            let engine = CpuModel::from_model(&outcome.model, self.config)?;
+            let t1 = std::time::Instant::now();
+            std::hint::black_box(engine.probabilities(self.train)?);
+            t1
+        } else {
+            let _ = crate::model::predict_probabilities(&outcome.model, self.valid, 1024, &device)?;
+            let t1 = std::time::Instant::now();
+            let _ = crate::model::predict_probabilities(&outcome.model, self.train, 1024, &device)?;
+            t1
+        };
         Ok((
             train_seconds,
             t1.elapsed().as_secs_f64(),
@@ -1061,6 +1071,7 @@ pub fn bench_model(
             train: &train,
             valid: &valid,
             train_config,
+            cpu: device == DeviceKind::Cpu,
         },
     )??;
     Ok(BenchReport {
@@ -1077,6 +1088,9 @@ pub fn bench_model(
         inference_samples_per_second: samples as f64 / inference_seconds,
     })
 }
+
+/// Samples per chunk in [`bench_inference`].
+const INFERENCE_CHUNK: usize = 8192;
 
 /// What [`bench_inference`] measured.
 #[derive(Clone, Debug, Serialize)]
@@ -1100,7 +1114,8 @@ pub struct InferenceBench {
 
 /// Times the model in `dir` on the CPU: `samples` synthetic samples whose panel scores are
 /// drawn from the model's own normalisation statistics (mean + sd · N(0, 1)) are rendered
-/// into genomic images and run through [`CpuModel`], `repeats` times. Drawing the scores is
+/// into genomic images and run through [`CpuModel`], in chunks of 8,192 samples (as a
+/// pipeline streams a cohort), `repeats` times; covariates are missing. Drawing the scores is
 /// not timed; computing them from genotypes is the `prs` step, benchmarked against plink2
 /// separately.
 pub fn bench_inference(
@@ -1112,48 +1127,59 @@ pub fn bench_inference(
 ) -> Result<InferenceBench, BundleError> {
     let stats = &config.normalization;
     let mut rng = crate::sim::rng::Rng::new(seed);
-    let mut values = Vec::with_capacity(samples * stats.mean.len());
-    for _ in 0..samples {
-        for (m, s) in stats.mean.iter().zip(&stats.sd) {
-            values.push(m + s * rng.normal());
-        }
-    }
-    let scores = PanelScores {
-        sample_ids: (0..samples).map(|i| format!("s{i}")).collect(),
-        traits: stats.traits.clone(),
-        channels: stats.channels.clone(),
-        mode: config.fill,
-        values,
-        summary: Vec::new(),
-    };
-    if scores.n_columns() != stats.mean.len() {
+    // Chunks of samples, as a pipeline streams a large cohort (memory stays bounded).
+    let chunks: Vec<PanelScores> = (0..samples)
+        .step_by(INFERENCE_CHUNK)
+        .map(|start| {
+            let n = INFERENCE_CHUNK.min(samples - start);
+            let mut values = Vec::with_capacity(n * stats.mean.len());
+            for _ in 0..n {
+                for (m, s) in stats.mean.iter().zip(&stats.sd) {
+                    values.push(m + s * rng.normal());
+                }
+            }
+            PanelScores {
+                sample_ids: (start..start + n).map(|i| format!("s{i}")).collect(),
+                traits: stats.traits.clone(),
+                channels: stats.channels.clone(),
+                mode: config.fill,
+                values,
+                summary: Vec::new(),
+            }
+        })
+        .collect();
+    if chunks.iter().any(|c| c.n_columns() != stats.mean.len()) {
         return Err(BundleError::Data(
             "normalisation statistics do not match the panel's traits and channels".into(),
         ));
     }
-    let layout = ImageLayout::for_scores(&scores);
+    let layout = ImageLayout::new(stats.traits.clone(), stats.channels.len());
     let engine = cpu_model(dir, &config.model)?;
-    let tabular = Tabular::missing(samples, &config.tabular);
     let (mut encode_seconds, mut forward_seconds, mut rates) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..repeats.max(1) {
-        let t0 = std::time::Instant::now();
-        let images = image::render(&scores, stats, &layout, config.fill)?;
-        let t1 = std::time::Instant::now();
-        let data = ModelData {
-            n: samples,
-            image_shape: config.model.image_shape,
-            pixels: images.pixels,
-            n_tabular: tabular.n_features,
-            tabular: tabular.values.clone(),
-            tabular_present: tabular.present.clone(),
-            ..ModelData::default()
-        };
-        let probabilities = engine.probabilities(&data)?;
-        let t2 = std::time::Instant::now();
-        std::hint::black_box(probabilities);
-        encode_seconds.push((t1 - t0).as_secs_f64());
-        forward_seconds.push((t2 - t1).as_secs_f64());
-        rates.push(samples as f64 / (t2 - t0).as_secs_f64());
+        let (mut encode, mut forward) = (0.0, 0.0);
+        for scores in &chunks {
+            let n = scores.n_samples();
+            let t0 = std::time::Instant::now();
+            let images = image::render(scores, stats, &layout, config.fill)?;
+            let t1 = std::time::Instant::now();
+            let tabular = Tabular::missing(n, &config.tabular);
+            let data = ModelData {
+                n,
+                image_shape: config.model.image_shape,
+                pixels: images.pixels,
+                n_tabular: tabular.n_features,
+                tabular: tabular.values,
+                tabular_present: tabular.present,
+                ..ModelData::default()
+            };
+            std::hint::black_box(engine.probabilities(&data)?);
+            encode += (t1 - t0).as_secs_f64();
+            forward += t1.elapsed().as_secs_f64();
+        }
+        encode_seconds.push(encode);
+        forward_seconds.push(forward);
+        rates.push(samples as f64 / (encode + forward));
     }
     rates.sort_by(f64::total_cmp);
     Ok(InferenceBench {

@@ -42,7 +42,9 @@ impl Defaults {
                 "this binary was built without a default panel and model",
             ));
         }
-        let dir = tempfile::Builder::new().prefix("medgem-prs-default-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("medgem-prs-default-")
+            .tempdir()?;
         for (path, bytes) in embedded::FILES {
             let target = dir.path().join(path);
             if let Some(parent) = target.parent() {
@@ -75,7 +77,10 @@ mod tests {
 
     #[test]
     fn embedded_files_are_the_repository_defaults() {
-        assert!(available(), "models/default and panels/default must be embedded");
+        assert!(
+            available(),
+            "models/default and panels/default must be embedded"
+        );
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         for (path, bytes) in files() {
             let on_disk = std::fs::read(root.join(path)).unwrap();

@@ -191,8 +191,8 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
     }
     let inputs = bundle::model_inputs(
         source.as_mut(),
-        &config,
-        &panel,
+        config,
+        panel,
         covariates.as_ref(),
         &score_options(args.min_overlap, !quiet)?,
     )?;

@@ -60,6 +60,41 @@ struct Layer {
     outer_bias: Vec<f32>,
 }
 
+/// Instruction sets the engine has compiled code paths for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+    Portable,
+    Avx2,
+    Avx512,
+}
+
+impl Isa {
+    /// The widest path this CPU runs.
+    fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("avx512vl") && has!("avx512bw") && has!("avx512dq") {
+                return Isa::Avx512;
+            }
+            if has!("avx2") && has!("fma") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Portable
+    }
+
+    /// Every path this CPU can run (for tests).
+    #[cfg(test)]
+    fn available() -> Vec<Isa> {
+        match Isa::detect() {
+            Isa::Avx512 => vec![Isa::Portable, Isa::Avx2, Isa::Avx512],
+            Isa::Avx2 => vec![Isa::Portable, Isa::Avx2],
+            Isa::Portable => vec![Isa::Portable],
+        }
+    }
+}
+
 /// A trained [`Model`]'s weights in plain row-major buffers, ready for CPU inference.
 #[derive(Clone, Debug)]
 pub struct CpuModel {
@@ -90,6 +125,10 @@ pub struct CpuModel {
     /// `[n_outcomes, d]` and `[n_outcomes]`: each outcome's effective head.
     head_weight: Vec<f32>,
     head_bias: Vec<f32>,
+    /// `[n_outcomes, 3d]`: the first layer's query, key and value projections of the query
+    /// tokens, which are the same for every sample.
+    first_query_qkv: Vec<f32>,
+    isa: Isa,
 }
 
 fn values<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Result<Vec<f32>, ModelError> {
@@ -187,6 +226,24 @@ impl CpuModel {
         }
         let (head_weight, head_bias) = model.head_parameters();
         let (_, columns) = config.grid();
+        let queries = values(model.query_tokens())?;
+        let first_query_qkv = match layers.first() {
+            Some(layer) => {
+                let mut normed = queries.clone();
+                layer_norm(&mut normed, &layer.attention_norm, d);
+                let mut qkv = vec![0.0; config.n_outcomes() * 3 * d];
+                affine(
+                    &normed,
+                    config.n_outcomes(),
+                    d,
+                    &layer.qkv_weight,
+                    &layer.qkv_bias,
+                    &mut qkv,
+                );
+                qkv
+            }
+            None => Vec::new(),
+        };
         Ok(CpuModel {
             image_shape: config.image_shape,
             patch: config.patch,
@@ -204,11 +261,13 @@ impl CpuModel {
             tabular_value,
             tabular_missing,
             tabular_feature,
-            queries: values(model.query_tokens())?,
+            queries,
             layers,
             final_norm: norm(&model.final_norm, d)?,
             head_weight: values(head_weight)?,
             head_bias: values(head_bias)?,
+            first_query_qkv,
+            isa: Isa::detect(),
         })
     }
 
@@ -280,12 +339,18 @@ impl CpuModel {
         out: &mut [f32],
     ) {
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports the features the function is compiled for.
+        match self.isa {
+            // SAFETY: `Isa::detect` chose these only where the CPU supports the features the
+            // functions are compiled for.
+            Isa::Avx512 => {
+                unsafe { self.forward_block_avx512(data, first, n, embedding, s, out) };
+                return;
+            }
+            Isa::Avx2 => {
                 unsafe { self.forward_block_avx2(data, first, n, embedding, s, out) };
                 return;
             }
+            Isa::Portable => {}
         }
         self.forward_block_portable(data, first, n, embedding, s, out);
     }
@@ -294,6 +359,21 @@ impl CpuModel {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn forward_block_avx2(
+        &self,
+        data: &ModelData,
+        first: usize,
+        n: usize,
+        embedding: bool,
+        s: &mut Scratch,
+        out: &mut [f32],
+    ) {
+        self.forward_block_portable(data, first, n, embedding, s, out);
+    }
+
+    /// The same code compiled for AVX-512, so that the loops below vectorise 16 wide.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+    unsafe fn forward_block_avx512(
         &self,
         data: &ModelData,
         first: usize,
@@ -326,7 +406,7 @@ impl CpuModel {
         }
         for (l, layer) in self.layers.iter().enumerate() {
             let update_context = embedding || l + 1 < self.layers.len();
-            self.attention(layer, n, n_context, update_context, s);
+            self.attention(layer, l == 0, n, n_context, update_context, s);
             if update_context {
                 self.feed_forward(
                     layer,
@@ -349,8 +429,7 @@ impl CpuModel {
             layer_norm(x, &self.final_norm, d);
             for (sample, o) in out.chunks_exact_mut(d).enumerate() {
                 o.fill(0.0);
-                for row in x[sample * n_context * d..(sample + 1) * n_context * d].chunks_exact(d)
-                {
+                for row in x[sample * n_context * d..(sample + 1) * n_context * d].chunks_exact(d) {
                     for (a, v) in o.iter_mut().zip(row) {
                         *a += v;
                     }
@@ -384,7 +463,10 @@ impl CpuModel {
             let image = &data.pixels[i * per_image..(i + 1) * per_image];
             let tokens = &mut x[sample * n_context * d..(sample + 1) * n_context * d];
             for (tile, token) in tokens[..self.n_tiles * d].chunks_exact_mut(d).enumerate() {
-                let (y0, x0) = ((tile / self.grid_columns) * p, (tile % self.grid_columns) * p);
+                let (y0, x0) = (
+                    (tile / self.grid_columns) * p,
+                    (tile % self.grid_columns) * p,
+                );
                 token.copy_from_slice(&self.patch_bias);
                 add(token, &self.position[tile * d..(tile + 1) * d]);
                 for c in 0..channels {
@@ -435,6 +517,7 @@ impl CpuModel {
     fn attention(
         &self,
         layer: &Layer,
+        first_layer: bool,
         n: usize,
         n_context: usize,
         update_context: bool,
@@ -447,10 +530,30 @@ impl CpuModel {
         let context_rows = n * n_context;
         let query_rows = n * self.n_outcomes;
         // Projections: keys and values of every token; queries of the rows being updated.
-        for (x, qkv, rows, skip_query) in [
-            (&s.context, &mut s.context_qkv, context_rows, !update_context),
-            (&s.queries, &mut s.query_qkv, query_rows, false),
+        // The first layer's projections of the query tokens do not depend on the sample.
+        let first_queries = first_layer.then_some(&self.first_query_qkv[..]);
+        for (x, qkv, rows, skip_query, precomputed) in [
+            (
+                &s.context,
+                &mut s.context_qkv,
+                context_rows,
+                !update_context,
+                None,
+            ),
+            (
+                &s.queries,
+                &mut s.query_qkv,
+                query_rows,
+                false,
+                first_queries,
+            ),
         ] {
+            if let Some(per_sample) = precomputed {
+                for row in qkv[..rows * 3 * d].chunks_exact_mut(per_sample.len()) {
+                    row.copy_from_slice(per_sample);
+                }
+                continue;
+            }
             let normed = &mut s.normed[..rows * d];
             normed.copy_from_slice(&x[..rows * d]);
             layer_norm(normed, &layer.attention_norm, d);
@@ -562,8 +665,11 @@ impl CpuModel {
                     );
                 }
                 for (row, qkv) in sq.chunks_exact_mut(width).zip(queries.chunks_exact(stride)) {
-                    row[n_context] =
-                        scale * dot(&qkv[h * dh..(h + 1) * dh], &qkv[d + h * dh..d + (h + 1) * dh]);
+                    row[n_context] = scale
+                        * dot(
+                            &qkv[h * dh..(h + 1) * dh],
+                            &qkv[d + h * dh..d + (h + 1) * dh],
+                        );
                     softmax(row);
                 }
                 let att = &mut s.query_attended
@@ -682,7 +788,10 @@ impl Scratch {
             query_qkv: vec![0.0; BLOCK_SAMPLES * m.n_outcomes * 3 * d],
             context_attended: vec![0.0; BLOCK_SAMPLES * n_context * d],
             query_attended: vec![0.0; BLOCK_SAMPLES * m.n_outcomes * d],
-            scores: vec![0.0; n_context * n_context.max(m.n_outcomes) + m.n_outcomes * (n_context + 1)],
+            scores: vec![
+                0.0;
+                n_context * n_context.max(m.n_outcomes) + m.n_outcomes * (n_context + 1)
+            ],
         }
     }
 }
@@ -837,7 +946,7 @@ fn exp(x: f32) -> f32 {
     let n = r - ROUND;
     let f = t - n;
     let p = 1.0
-        + f * (0.693_147_2
+        + f * (std::f32::consts::LN_2
             + f * (0.240_226_5
                 + f * (0.055_504_11
                     + f * (0.009_618_129 + f * (0.001_333_355_8 + f * 0.000_154_035_3)))));
@@ -938,7 +1047,10 @@ mod tests {
         let [c, h, w] = config.image_shape;
         let mut pixels = vec![0u8; n * c * h * w];
         for image in pixels.chunks_exact_mut(c * h * w) {
-            for (tile, (ty, tx)) in (0..h / 8).flat_map(|y| (0..w / 8).map(move |x| (y, x))).enumerate() {
+            for (tile, (ty, tx)) in (0..h / 8)
+                .flat_map(|y| (0..w / 8).map(move |x| (y, x)))
+                .enumerate()
+            {
                 for ch in 0..c {
                     let value = (rng.next_u64() & 0xff) as u8;
                     for y in 0..8 {
@@ -1004,11 +1116,14 @@ mod tests {
             let reference = model.forward_all(images, tab, present);
             let logits = reference.logits.into_data().to_vec::<f32>().unwrap();
             let embedding = reference.embedding.into_data().to_vec::<f32>().unwrap();
-            let cpu = CpuModel::from_model(&model, &config).unwrap();
-            assert_close(&cpu.logits(&data).unwrap(), &logits, 2e-4);
-            assert_close(&cpu.embeddings(&data).unwrap(), &embedding, 2e-4);
-            let probs = cpu.probabilities(&data).unwrap();
-            assert!(probs.iter().all(|p| (0.0..=1.0).contains(p)));
+            let mut cpu = CpuModel::from_model(&model, &config).unwrap();
+            for isa in Isa::available() {
+                cpu.isa = isa;
+                assert_close(&cpu.logits(&data).unwrap(), &logits, 2e-4);
+                assert_close(&cpu.embeddings(&data).unwrap(), &embedding, 2e-4);
+                let probs = cpu.probabilities(&data).unwrap();
+                assert!(probs.iter().all(|p| (0.0..=1.0).contains(p)));
+            }
         }
     }
 

@@ -381,7 +381,9 @@ pub fn predict_logits<B: Backend>(
 where
     Model<B>: Sync,
 {
-    batched(model, data, batch_size, device, |m, i, t, p| m.forward(i, t, p))
+    batched(model, data, batch_size, device, |m, i, t, p| {
+        m.forward(i, t, p)
+    })
 }
 
 /// Outcome probabilities `n × n_outcomes` (row-major, sigmoid of the logits).
@@ -409,7 +411,9 @@ pub fn embed<B: Backend>(
 where
     Model<B>: Sync,
 {
-    batched(model, data, batch_size, device, |m, i, t, p| m.embed(i, t, p))
+    batched(model, data, batch_size, device, |m, i, t, p| {
+        m.embed(i, t, p)
+    })
 }
 
 /// Synthetic cohorts for the tests of this module and of `train`.
