@@ -792,6 +792,17 @@ pub fn model_inputs(
     covariates: Option<&PhenoTable>,
     score: &ScoreOptions,
 ) -> Result<Inputs, BundleError> {
+    Ok(scored_inputs(source, config, panel_dir, covariates, score)?.1)
+}
+
+/// [`model_inputs`], also returning the panel's linear scores.
+pub fn scored_inputs(
+    source: &mut dyn GenotypeSource,
+    config: &BundleConfig,
+    panel_dir: &Path,
+    covariates: Option<&PhenoTable>,
+    score: &ScoreOptions,
+) -> Result<(PanelScores, Inputs), BundleError> {
     let sha = panel_sha256(panel_dir)?;
     if sha != config.panel.sha256 {
         return Err(BundleError::Data(format!(
@@ -815,11 +826,12 @@ pub fn model_inputs(
         Some(t) => tabular::features(t, &scores.sample_ids, &config.tabular),
         None => Tabular::missing(scores.sample_ids.len(), &config.tabular),
     };
-    Ok(Inputs {
+    let inputs = Inputs {
         ids: scores.sample_ids.clone(),
         images,
         tabular: tab,
-    })
+    };
+    Ok((scores, inputs))
 }
 
 struct PredictJob<'a> {

@@ -17,6 +17,7 @@ pub mod io;
 pub mod model;
 pub mod panel;
 pub mod pheno;
+pub mod report;
 pub mod score;
 pub mod sim;
 pub mod train;

@@ -69,10 +69,13 @@ impl OutputSet {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&dir)?;
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // Output files are ordinary, readable files (a temporary file is created 0600).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let tmp = builder.tempfile_in(&dir)?;
         self.pending.push((tmp, dest.to_path_buf()));
         Ok(&mut self.pending.last_mut().expect("just pushed").0)
     }
@@ -111,6 +114,20 @@ pub fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: outputs were left with the temporary file's 0600 mode.
+    #[cfg(unix)]
+    #[test]
+    fn committed_outputs_are_world_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.tsv");
+        let mut set = OutputSet::new();
+        set.write_with(&dest, |w| w.write_all(b"x\n")).unwrap();
+        set.commit().unwrap();
+        let mode = fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o044, 0o044, "mode {mode:o}");
+    }
 
     #[test]
     fn floats_round_trip() {

@@ -5,6 +5,7 @@ mod gwas;
 mod model;
 mod panel;
 mod prs;
+mod score;
 mod simulate;
 
 use std::path::PathBuf;
@@ -24,6 +25,27 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// The main job: linear polygenic scores of a panel, its genomic image and the
+    /// transformer's risk predictions, for every sample of a cohort.
+    ///
+    /// Without --panel and --model it uses the built-in default (trained on SYNTHETIC data;
+    /// not for clinical use). With --panel only, it reports the linear scores alone. Runs
+    /// match -> linear scores (plink2 arithmetic) -> genomic image -> model, and writes into
+    /// --out (default medgem-prs-out/):
+    ///   scores.tsv   IID; per trait × threshold: score, z, percentile (against the model's
+    ///                training-split reference, or the cohort itself without a model); per
+    ///                outcome: probability and relative risk against the reference prevalence
+    ///   report.json  inputs, match summary, distributions, outcomes (machine-readable)
+    ///   report.html  one self-contained page (opens offline)
+    /// Without --covariates, age, sex and BMI take the model's missing-value path.
+    ///
+    /// Examples:
+    ///   medgem-prs score cohort.vcf.gz
+    ///   medgem-prs score cohort.bgen --sample cohort.sample --covariates covariates.tsv \
+    ///       --show-sample S000034 --out results/
+    ///   medgem-prs score cohort.bed --panel panels/mine --out linear-only/
+    #[command(verbatim_doc_comment)]
+    Score(ScoreArgs),
     /// Compute linear polygenic scores exactly as plink2 --score does.
     ///
     /// Scoring files (PGS Catalog format, raw or harmonised, custom files with
@@ -286,6 +308,7 @@ pub struct IndexArgs {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Score(args) => score::run(args),
         Command::Prs(args) => prs::run(args),
         Command::Merge(args) => prs::merge(args),
         Command::Gwas(args) => gwas::run(args),
@@ -533,4 +556,34 @@ pub struct BenchInferenceArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    /// Panel directory. Default: the built-in panel (or, with --model, required: the panel
+    /// the model was trained on). With --panel and no --model: linear scores only.
+    #[arg(long, value_name = "DIR")]
+    pub panel: Option<PathBuf>,
+    /// Model directory written by `train` (default: the built-in model, unless --panel is
+    /// given alone).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Table with IID, age, sex, bmi (and PCs); without it they are treated as missing.
+    #[arg(long, value_name = "TSV")]
+    pub covariates: Option<PathBuf>,
+    /// Output directory (created; scores.tsv, report.json, report.html are replaced).
+    #[arg(long, value_name = "DIR", default_value = "medgem-prs-out")]
+    pub out: PathBuf,
+    /// Also show this sample's genomic image, scores and risk profile in report.html
+    /// (repeatable). (`--sample` is the BGEN .sample file, as in every command.)
+    #[arg(long = "show-sample", value_name = "ID")]
+    pub show_sample: Vec<String>,
+    /// cpu or cuda (needs a build with --features cuda).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Minimum fraction of a scoring file's variants that must match.
+    #[arg(long, default_value_t = 0.75)]
+    pub min_overlap: f64,
 }

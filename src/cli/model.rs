@@ -17,12 +17,12 @@ use medgem_prs::train::TrainConfig;
 use super::prs::{describe, genotype_options};
 use super::{BenchInferenceArgs, BenchModelArgs, EncodeArgs, PredictArgs, TrainArgs};
 
-fn device(name: &str) -> anyhow::Result<DeviceKind> {
+pub(super) fn device(name: &str) -> anyhow::Result<DeviceKind> {
     name.parse::<DeviceKind>()
         .map_err(|e| anyhow::anyhow!("--device: {e}"))
 }
 
-fn score_options(min_overlap: f64, progress: bool) -> anyhow::Result<ScoreOptions> {
+pub(super) fn score_options(min_overlap: f64, progress: bool) -> anyhow::Result<ScoreOptions> {
     if !(0.0..=1.0).contains(&min_overlap) {
         bail!("--min-overlap {min_overlap}: expected a fraction between 0 and 1");
     }
@@ -126,16 +126,16 @@ fn file_name(p: &Path) -> String {
 
 /// A model directory and the panel to score with: the ones given, or the embedded default
 /// model with its panel (unpacked into a temporary directory kept while this lives).
-struct ModelChoice {
-    model: PathBuf,
-    panel: PathBuf,
-    config: BundleConfig,
-    /// `models/default (embedded)` or the directory given.
-    label: String,
+pub(super) struct ModelChoice {
+    pub model: PathBuf,
+    pub panel: PathBuf,
+    pub config: BundleConfig,
+    /// `models/default (built in)` or the directory given.
+    pub label: String,
     _defaults: Option<Defaults>,
 }
 
-fn choose_model(model: Option<&Path>, panel: Option<&Path>) -> anyhow::Result<ModelChoice> {
+pub(super) fn choose_model(model: Option<&Path>, panel: Option<&Path>) -> anyhow::Result<ModelChoice> {
     let (model, defaults, label) = match model {
         Some(dir) => (dir.to_path_buf(), None, dir.display().to_string()),
         None => {

@@ -83,7 +83,7 @@ pub enum ScoreError {
 }
 
 /// Per-score match accounting, one row of `PREFIX.summary.tsv`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ScoreSummary {
     pub score: String,
     pub file: String,
