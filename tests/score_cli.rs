@@ -42,7 +42,12 @@ fn default_score_writes_scores_json_and_html() {
     ]);
     let t = Table::read(&out.join("scores.tsv"));
     // IID + 48 traits × 3 thresholds × (score, z, pct) + 14 outcomes × (probability, RR).
-    assert_eq!(t.header.len(), 1 + 48 * 3 * 3 + 14 * 2, "{:?}", &t.header[..5]);
+    assert_eq!(
+        t.header.len(),
+        1 + 48 * 3 * 3 + 14 * 2,
+        "{:?}",
+        &t.header[..5]
+    );
     assert_eq!(t.rows.len(), 1000);
     let report = json(&out.join("report.json"));
     assert_eq!(report["mode"], "model");
@@ -80,7 +85,10 @@ fn default_score_writes_scores_json_and_html() {
             Some(prev) => {
                 for (p, rr) in p.iter().zip(&rr) {
                     let rr: f64 = rr.parse().unwrap();
-                    assert!((rr - p / prev).abs() < 1e-3 * (1.0 + rr), "{id}: {rr} vs {p}/{prev}");
+                    assert!(
+                        (rr - p / prev).abs() < 1e-3 * (1.0 + rr),
+                        "{id}: {rr} vs {p}/{prev}"
+                    );
                 }
             }
             None => assert!(rr.iter().all(|v| v == "NA"), "{id}"),
@@ -214,13 +222,20 @@ fn report_html_renders_in_headless_chromium() {
     assert_eq!((info.width, info.height), (1200, 1800));
     let channels = info.color_type.samples();
     let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
-    let white = pixels.iter().filter(|p| p[..3].iter().all(|&v| v > 245)).count();
+    let white = pixels
+        .iter()
+        .filter(|p| p[..3].iter().all(|&v| v > 245))
+        .count();
     let mut colours: Vec<[u8; 3]> = pixels.iter().map(|p| [p[0], p[1], p[2]]).collect();
     colours.sort_unstable();
     colours.dedup();
     let inked = 1.0 - white as f64 / pixels.len() as f64;
     // Text, tables, histograms and the banner: a blank or failed page is all one colour.
-    assert!(inked > 0.03, "only {:.1}% of the page is not white", 100.0 * inked);
+    assert!(
+        inked > 0.03,
+        "only {:.1}% of the page is not white",
+        100.0 * inked
+    );
     assert!(colours.len() > 50, "{} colours", colours.len());
 }
 

@@ -466,6 +466,9 @@ pub struct TrainArgs {
 pub struct PredictArgs {
     #[command(flatten)]
     pub genotypes: GenotypeArgs,
+    /// Only these samples (one ID per line), e.g. one chunk of a cohort in a pipeline.
+    #[arg(long, value_name = "FILE")]
+    pub samples: Option<PathBuf>,
     /// Model directory written by `train` (default: the embedded default model, with its
     /// panel).
     #[arg(long, value_name = "DIR")]
@@ -490,6 +493,9 @@ pub struct PredictArgs {
 pub struct EncodeArgs {
     #[command(flatten)]
     pub genotypes: GenotypeArgs,
+    /// Only these samples (one ID per line), e.g. one chunk of a cohort in a pipeline.
+    #[arg(long, value_name = "FILE")]
+    pub samples: Option<PathBuf>,
     /// Model directory written by `train` (default: the embedded default model, with its
     /// panel).
     #[arg(long, value_name = "DIR")]
@@ -562,6 +568,9 @@ pub struct BenchInferenceArgs {
 pub struct ScoreArgs {
     #[command(flatten)]
     pub genotypes: GenotypeArgs,
+    /// Only these samples (one ID per line), e.g. one chunk of a cohort in a pipeline.
+    #[arg(long, value_name = "FILE")]
+    pub samples: Option<PathBuf>,
     /// Panel directory. Default: the built-in panel (or, with --model, required: the panel
     /// the model was trained on). With --panel and no --model: linear scores only.
     #[arg(long, value_name = "DIR")]

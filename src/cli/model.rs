@@ -22,10 +22,16 @@ pub(super) fn device(name: &str) -> anyhow::Result<DeviceKind> {
         .map_err(|e| anyhow::anyhow!("--device: {e}"))
 }
 
-pub(super) fn score_options(min_overlap: f64, progress: bool) -> anyhow::Result<ScoreOptions> {
+/// Scoring options of the model commands; `samples`: the `--samples` file, if any.
+pub(super) fn score_options(
+    min_overlap: f64,
+    progress: bool,
+    samples: Option<&Path>,
+) -> anyhow::Result<ScoreOptions> {
     if !(0.0..=1.0).contains(&min_overlap) {
         bail!("--min-overlap {min_overlap}: expected a fraction between 0 and 1");
     }
+    let samples = samples.map(super::prs::read_sample_list).transpose()?;
     Ok(ScoreOptions {
         matching: MatchOptions {
             keep_ambiguous: false,
@@ -36,7 +42,7 @@ pub(super) fn score_options(min_overlap: f64, progress: bool) -> anyhow::Result<
         no_mean_imputation: false,
         freqs: None,
         region: None,
-        samples: None,
+        samples,
         progress,
     })
 }
@@ -98,7 +104,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         },
         device,
         splits_file: args.splits.clone(),
-        score: score_options(args.min_overlap, !quiet)?,
+        score: score_options(args.min_overlap, !quiet, None)?,
         data_description: args
             .data_description
             .clone()
@@ -135,7 +141,10 @@ pub(super) struct ModelChoice {
     _defaults: Option<Defaults>,
 }
 
-pub(super) fn choose_model(model: Option<&Path>, panel: Option<&Path>) -> anyhow::Result<ModelChoice> {
+pub(super) fn choose_model(
+    model: Option<&Path>,
+    panel: Option<&Path>,
+) -> anyhow::Result<ModelChoice> {
     let (model, defaults, label) = match model {
         Some(dir) => (dir.to_path_buf(), None, dir.display().to_string()),
         None => {
@@ -194,7 +203,7 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
         config,
         panel,
         covariates.as_ref(),
-        &score_options(args.min_overlap, !quiet)?,
+        &score_options(args.min_overlap, !quiet, args.samples.as_deref())?,
     )?;
     let probs = bundle::predict(&choice.model, config, &inputs, device)?;
     bundle::write_predictions(&args.out, config, &inputs.ids, &probs)?;
@@ -219,7 +228,7 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<()> {
         config,
         panel,
         None,
-        &score_options(args.min_overlap, !quiet)?,
+        &score_options(args.min_overlap, !quiet, args.samples.as_deref())?,
     )?;
     let images = &inputs.images;
     let layout = &images.layout;

@@ -39,7 +39,7 @@ pub fn genotype_options(g: &GenotypeArgs) -> anyhow::Result<OpenOptions> {
     })
 }
 
-fn read_sample_list(path: &Path) -> anyhow::Result<Vec<String>> {
+pub(super) fn read_sample_list(path: &Path) -> anyhow::Result<Vec<String>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read --samples file", path.display()))?;
     let ids: Vec<String> = text

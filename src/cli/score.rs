@@ -20,7 +20,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let open_options = genotype_options(&args.genotypes)?;
     let device = device(&args.device)?;
     let quiet = args.genotypes.quiet;
-    let options = score_options(args.min_overlap, !quiet)?;
+    let options = score_options(args.min_overlap, !quiet, args.samples.as_deref())?;
     let covariates = match &args.covariates {
         Some(p) => Some(PhenoTable::read(p)?),
         None => None,
@@ -111,7 +111,10 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         }
     };
     if scores.n_samples() == 0 {
-        bail!("{}: no samples to score", args.genotypes.genotypes.display());
+        bail!(
+            "{}: no samples to score",
+            args.genotypes.genotypes.display()
+        );
     }
     let scored = Scored {
         genotypes: args.genotypes.genotypes.display().to_string(),

@@ -207,9 +207,7 @@ pub fn render(scored: &Scored) -> String {
     // Match summary.
     let rows = super::match_rows(&s.summary);
     let failing = rows.iter().filter(|r| !r.4).count();
-    let (total, matched) = rows
-        .iter()
-        .fold((0, 0), |(t, m), r| (t + r.1, m + r.2));
+    let (total, matched) = rows.iter().fold((0, 0), |(t, m), r| (t + r.1, m + r.2));
     let _ = write!(
         page,
         "<h2>Variant matching</h2><p>{} scoring files; {matched} of {total} scoring rows matched \
@@ -358,7 +356,10 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
     }
 
     #[test]

@@ -68,7 +68,11 @@ impl Reference {
             }
         }
         for s in &mut sd {
-            *s = if n > 1 { (*s / (n - 1) as f64).sqrt() } else { 0.0 };
+            *s = if n > 1 {
+                (*s / (n - 1) as f64).sqrt()
+            } else {
+                0.0
+            };
         }
         Reference {
             source: "cohort".into(),
