@@ -18,48 +18,7 @@ fn repo(rel: &str) -> String {
         .to_string()
 }
 
-/// AUC by the Mann–Whitney statistic (ties count one half).
-fn auc(scores: &[f64], labels: &[bool]) -> f64 {
-    let (mut wins, mut pairs) = (0.0, 0.0);
-    for (s, &l) in scores.iter().zip(labels) {
-        if !l {
-            continue;
-        }
-        for (t, &m) in scores.iter().zip(labels) {
-            if m {
-                continue;
-            }
-            pairs += 1.0;
-            wins += if s > t {
-                1.0
-            } else if s == t {
-                0.5
-            } else {
-                0.0
-            };
-        }
-    }
-    wins / pairs
-}
-
-const TRAINED: [&str; 8] = [
-    "cad",
-    "stroke",
-    "t2d",
-    "glaucoma",
-    "copd",
-    "ra",
-    "mdd",
-    "mortality",
-];
-const ZERO_SHOT: [&str; 6] = [
-    "hypertension",
-    "hypercholesterolemia",
-    "af",
-    "diabetic_retinopathy",
-    "asthma",
-    "pneumonia",
-];
+use common::{auc, TRAINED_OUTCOMES as TRAINED, ZERO_SHOT_OUTCOMES as ZERO_SHOT};
 
 #[test]
 fn built_in_default_predicts_the_held_out_cohort() {

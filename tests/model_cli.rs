@@ -95,19 +95,7 @@ fn train_writes_config_weights_and_model_card() {
         .filter(|o| o["trained"].as_bool().unwrap())
         .map(|o| o["id"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        trained,
-        [
-            "cad",
-            "stroke",
-            "t2d",
-            "glaucoma",
-            "copd",
-            "ra",
-            "mdd",
-            "mortality"
-        ]
-    );
+    assert_eq!(trained, common::TRAINED_OUTCOMES);
     assert!(config["normalization"]["mean"].as_array().unwrap().len() >= 12 * 3);
     assert_eq!(config["training"]["seed"], 42);
     let card = std::fs::read_to_string(model.join("MODEL_CARD.md")).unwrap();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{run_bad, run_ok};
+use common::{auc, run_bad, run_ok};
 use medgem_prs::io::{self, Dosages, OpenOptions, SiteFilter};
 
 /// The size and architecture shared by the test cohorts: 6,000 samples, 6,000 variants, 16
@@ -127,33 +127,6 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
         sbb += (y - mb).powi(2);
     }
     sab / (saa * sbb).sqrt()
-}
-
-/// AUC by the Mann–Whitney statistic (ties count one half).
-fn auc(score: &[f64], label: &[bool]) -> f64 {
-    let mut idx: Vec<usize> = (0..score.len()).collect();
-    idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
-    let mut ranks = vec![0.0; score.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && score[idx[j + 1]] == score[idx[i]] {
-            j += 1;
-        }
-        for k in i..=j {
-            ranks[idx[k]] = (i + j) as f64 / 2.0 + 1.0;
-        }
-        i = j + 1;
-    }
-    let n1 = label.iter().filter(|&&l| l).count() as f64;
-    let n0 = label.len() as f64 - n1;
-    let r1: f64 = ranks
-        .iter()
-        .zip(label)
-        .filter(|(_, &l)| l)
-        .map(|(r, _)| r)
-        .sum();
-    (r1 - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
 }
 
 /// OLS coefficients (intercept first) by normal equations, solved with the library's

@@ -60,6 +60,27 @@ struct Layer {
     outer_bias: Vec<f32>,
 }
 
+/// Defines a method that runs `forward_block_portable` compiled with extra target
+/// features: the portable code inlines into it and vectorises for those features.
+macro_rules! simd_variant {
+    ($(#[$doc:meta])* $name:ident, $features:literal) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(
+            &self,
+            data: &ModelData,
+            first: usize,
+            n: usize,
+            embedding: bool,
+            s: &mut Scratch,
+            out: &mut [f32],
+        ) {
+            self.forward_block_portable(data, first, n, embedding, s, out);
+        }
+    };
+}
+
 /// Instruction sets the engine has compiled code paths for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Isa {
@@ -355,35 +376,16 @@ impl CpuModel {
         self.forward_block_portable(data, first, n, embedding, s, out);
     }
 
-    /// The same code compiled for AVX2 and FMA, so that the loops below vectorise 8 wide.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn forward_block_avx2(
-        &self,
-        data: &ModelData,
-        first: usize,
-        n: usize,
-        embedding: bool,
-        s: &mut Scratch,
-        out: &mut [f32],
-    ) {
-        self.forward_block_portable(data, first, n, embedding, s, out);
-    }
-
-    /// The same code compiled for AVX-512, so that the loops below vectorise 16 wide.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-    unsafe fn forward_block_avx512(
-        &self,
-        data: &ModelData,
-        first: usize,
-        n: usize,
-        embedding: bool,
-        s: &mut Scratch,
-        out: &mut [f32],
-    ) {
-        self.forward_block_portable(data, first, n, embedding, s, out);
-    }
+    simd_variant!(
+        /// The same code compiled for AVX2 and FMA, so that the loops below vectorise 8 wide.
+        forward_block_avx2,
+        "avx2,fma"
+    );
+    simd_variant!(
+        /// The same code compiled for AVX-512, so that the loops below vectorise 16 wide.
+        forward_block_avx512,
+        "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"
+    );
 
     #[inline(always)]
     fn forward_block_portable(

@@ -130,3 +130,52 @@ impl Lcg {
         (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 }
+
+/// AUC by the Mann–Whitney statistic (ties count one half).
+pub fn auc(score: &[f64], label: &[bool]) -> f64 {
+    let mut idx: Vec<usize> = (0..score.len()).collect();
+    idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    let mut ranks = vec![0.0; score.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && score[idx[j + 1]] == score[idx[i]] {
+            j += 1;
+        }
+        for k in i..=j {
+            ranks[idx[k]] = (i + j) as f64 / 2.0 + 1.0;
+        }
+        i = j + 1;
+    }
+    let n1 = label.iter().filter(|&&l| l).count() as f64;
+    let n0 = label.len() as f64 - n1;
+    let r1: f64 = ranks
+        .iter()
+        .zip(label)
+        .filter(|(_, &l)| l)
+        .map(|(r, _)| r)
+        .sum();
+    (r1 - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
+}
+
+/// The in-distribution (trained) outcomes of DESIGN.md.
+pub const TRAINED_OUTCOMES: [&str; 8] = [
+    "cad",
+    "stroke",
+    "t2d",
+    "glaucoma",
+    "copd",
+    "ra",
+    "mdd",
+    "mortality",
+];
+
+/// The out-of-distribution (zero-shot) outcomes of DESIGN.md.
+pub const ZERO_SHOT_OUTCOMES: [&str; 6] = [
+    "hypertension",
+    "hypercholesterolemia",
+    "af",
+    "diabetic_retinopathy",
+    "asthma",
+    "pneumonia",
+];
