@@ -43,6 +43,17 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
     let sha = panel_sha256(&panel)?;
     let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
     let format = describe(source.as_ref());
+    // Checked before any work: an unknown --show-sample would otherwise fail at the end.
+    if let Some(id) = args
+        .show_sample
+        .iter()
+        .find(|id| !source.sample_ids().contains(id))
+    {
+        bail!(
+            "--show-sample {id}: no such sample in {}",
+            args.genotypes.genotypes.display()
+        );
+    }
     if !quiet {
         match &choice {
             Some(c) => eprintln!(
