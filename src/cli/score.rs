@@ -81,7 +81,13 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         None => {
             let prepared = PreparedPanel::read(&panel, &manifest, FillMode::Uniform)?;
             let scores = prepared.score(source.as_mut(), &options)?;
-            let reference = Reference::of_cohort(&scores);
+            if scores.n_samples() == 0 {
+                bail!(
+                    "{}: no samples to score",
+                    args.genotypes.genotypes.display()
+                );
+            }
+            let reference = Reference::of_cohort(&scores)?;
             (scores, reference, None)
         }
         Some(c) => {
@@ -108,7 +114,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
             } else {
                 Reference {
                     source: "cohort".into(),
-                    ..Reference::of_cohort(&scores)
+                    ..Reference::of_cohort(&scores)?
                 }
             };
             let part = ModelPart {

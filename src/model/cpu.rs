@@ -569,21 +569,19 @@ impl CpuModel {
             // SAFETY: `normed` is rows × d, the weight d × 3d and `qkv` rows × 3d; the
             // product reads and writes columns skip..3d of the latter two.
             unsafe {
-                matrixmultiply::sgemm(
+                gemm_view(
                     rows,
                     d,
                     columns,
                     1.0,
                     normed.as_ptr(),
                     d as isize,
-                    1,
                     layer.qkv_weight.as_ptr().add(skip),
                     (3 * d) as isize,
                     1,
                     1.0,
                     qkv.as_mut_ptr().add(skip),
                     (3 * d) as isize,
-                    1,
                 );
             }
         }
@@ -598,21 +596,19 @@ impl CpuModel {
                     // SAFETY: the slices hold n_context rows of `stride` floats; the
                     // pointers and strides stay inside them.
                     unsafe {
-                        matrixmultiply::sgemm(
+                        gemm_view(
                             n_context,
                             dh,
                             n_context,
                             scale,
                             kv.as_ptr().add(h * dh),
                             stride as isize,
-                            1,
                             kv.as_ptr().add(d + h * dh),
                             1,
                             stride as isize,
                             0.0,
                             sc.as_mut_ptr(),
                             n_context as isize,
-                            1,
                         );
                     }
                     for row in sc.chunks_exact_mut(n_context) {
@@ -622,21 +618,19 @@ impl CpuModel {
                         [sample * n_context * d..(sample + 1) * n_context * d];
                     // SAFETY: as above; the output has n_context rows of d floats.
                     unsafe {
-                        matrixmultiply::sgemm(
+                        gemm_view(
                             n_context,
                             n_context,
                             dh,
                             1.0,
                             sc.as_ptr(),
                             n_context as isize,
-                            1,
                             kv.as_ptr().add(2 * d + h * dh),
                             stride as isize,
                             1,
                             0.0,
                             att.as_mut_ptr().add(h * dh),
                             d as isize,
-                            1,
                         );
                     }
                 }
@@ -649,21 +643,19 @@ impl CpuModel {
                 // SAFETY: `queries` holds n_outcomes rows and `kv` n_context rows of
                 // `stride` floats; `sq` holds n_outcomes rows of `width` floats.
                 unsafe {
-                    matrixmultiply::sgemm(
+                    gemm_view(
                         self.n_outcomes,
                         dh,
                         n_context,
                         scale,
                         queries.as_ptr().add(h * dh),
                         stride as isize,
-                        1,
                         kv.as_ptr().add(d + h * dh),
                         1,
                         stride as isize,
                         0.0,
                         sq.as_mut_ptr(),
                         width as isize,
-                        1,
                     );
                 }
                 for (row, qkv) in sq.chunks_exact_mut(width).zip(queries.chunks_exact(stride)) {
@@ -678,21 +670,19 @@ impl CpuModel {
                     [sample * self.n_outcomes * d..(sample + 1) * self.n_outcomes * d];
                 // SAFETY: as above; `att` holds n_outcomes rows of d floats.
                 unsafe {
-                    matrixmultiply::sgemm(
+                    gemm_view(
                         self.n_outcomes,
                         n_context,
                         dh,
                         1.0,
                         sq.as_ptr(),
                         width as isize,
-                        1,
                         kv.as_ptr().add(2 * d + h * dh),
                         stride as isize,
                         1,
                         0.0,
                         att.as_mut_ptr().add(h * dh),
                         d as isize,
-                        1,
                     );
                 }
                 for ((row, qkv), out) in sq
@@ -798,6 +788,33 @@ impl Scratch {
     }
 }
 
+/// `c = alpha · a · b + beta · c` on row-major views with unit column strides for `a` and
+/// `c` (`matrixmultiply::sgemm` with its two unit strides fixed): `a` is `m × k` with row
+/// stride `rsa`, `b` is `k × n` with strides `rsb` and `csb`, `c` is `m × n` with row stride
+/// `rsc`.
+///
+/// # Safety
+/// Every element of the three views must lie inside its allocation.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn gemm_view(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: *const f32,
+    rsa: isize,
+    b: *const f32,
+    rsb: isize,
+    csb: isize,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+) {
+    // SAFETY: forwarded to the caller.
+    unsafe { matrixmultiply::sgemm(m, k, n, alpha, a, rsa, 1, b, rsb, csb, beta, c, rsc, 1) }
+}
+
 /// `out = x · w + b` for `rows` rows of `k` inputs (`w` is `[k, n]`, row-major).
 #[inline(always)]
 fn affine(x: &[f32], rows: usize, k: usize, w: &[f32], b: &[f32], out: &mut [f32]) {
@@ -822,21 +839,19 @@ fn gemm_accumulate(x: &[f32], rows: usize, k: usize, w: &[f32], n: usize, out: &
     assert!(x.len() >= rows * k && w.len() >= k * n && out.len() >= rows * n);
     // SAFETY: the assertion above keeps every access inside the three slices.
     unsafe {
-        matrixmultiply::sgemm(
+        gemm_view(
             rows,
             k,
             n,
             1.0,
             x.as_ptr(),
             k as isize,
-            1,
             w.as_ptr(),
             n as isize,
             1,
             1.0,
             out.as_mut_ptr(),
             n as isize,
-            1,
         );
     }
 }

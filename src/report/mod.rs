@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::bundle::{BundleConfig, OutcomeInfo};
 use crate::encode::image::Images;
-use crate::encode::PanelScores;
+use crate::encode::{EncodeError, PanelScores};
 use crate::panel::manifest::Manifest;
 use crate::score::ScoreSummary;
 use crate::util::OutputSet;
@@ -51,35 +51,17 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// The cohort's own mean and sample sd per column.
-    pub fn of_cohort(scores: &PanelScores) -> Reference {
-        let k = scores.n_columns();
-        let n = scores.n_samples();
-        let mut mean = vec![0.0; k];
-        for i in 0..n {
-            for (m, x) in mean.iter_mut().zip(scores.row(i)) {
-                *m += x / n as f64;
-            }
-        }
-        let mut sd = vec![0.0; k];
-        for i in 0..n {
-            for ((s, x), m) in sd.iter_mut().zip(scores.row(i)).zip(&mean) {
-                *s += (x - m) * (x - m);
-            }
-        }
-        for s in &mut sd {
-            *s = if n > 1 {
-                (*s / (n - 1) as f64).sqrt()
-            } else {
-                0.0
-            };
-        }
-        Reference {
+    /// The cohort's own mean and sample sd per column (the statistics the genomic image is
+    /// normalised with, [`crate::encode::image::fit`], over every sample).
+    pub fn of_cohort(scores: &PanelScores) -> Result<Reference, EncodeError> {
+        let rows: Vec<usize> = (0..scores.n_samples()).collect();
+        let stats = crate::encode::image::fit(scores, &rows)?;
+        Ok(Reference {
             source: "cohort".into(),
-            n_samples: n,
-            mean,
-            sd,
-        }
+            n_samples: stats.n_samples,
+            mean: stats.mean,
+            sd: stats.sd,
+        })
     }
 
     /// z of column `k`; 0 where the reference has no spread.
@@ -379,7 +361,7 @@ mod tests {
             values: vec![1.0, 5.0, 2.0, 5.0, 3.0, 5.0],
             summary: Vec::new(),
         };
-        let r = Reference::of_cohort(&scores);
+        let r = Reference::of_cohort(&scores).unwrap();
         assert_eq!(r.mean, vec![2.0, 5.0]);
         assert_eq!(r.sd, vec![1.0, 0.0]);
         assert_eq!(r.z(0, 3.0), 1.0);
