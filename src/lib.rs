@@ -11,6 +11,7 @@
 pub mod bundle;
 pub mod defaults;
 pub mod encode;
+pub mod eval;
 pub mod genome;
 pub mod gwas;
 pub mod io;

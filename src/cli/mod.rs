@@ -1,6 +1,7 @@
 //! Command-line definitions. Arguments are turned into validated library configuration
 //! before any work starts; nothing here computes anything itself.
 
+mod evaluate;
 mod gwas;
 mod model;
 mod panel;
@@ -141,6 +142,34 @@ pub enum Command {
     ///       --covariates covariates.tsv --out predictions.tsv
     #[command(verbatim_doc_comment)]
     Predict(PredictArgs),
+    /// Compare a trained model with the linear baselines on the test split, as the paper
+    /// did and further.
+    ///
+    /// Baselines, fitted on the train split (choices tuned by cross-validation on it, or on
+    /// the validation split):
+    ///   ensemble            ridge logistic regression on every trait × threshold score plus
+    ///                       age, sex, BMI (and PCs); λ by 5-fold cross-validation
+    ///   single_prs          the outcome's leading anchor trait at its best threshold (by
+    ///                       validation AUROC) plus the covariates
+    ///   linear_probe        ridge logistic regression on the frozen model's pooled embedding
+    ///   correlated_outcome  for a zero-shot outcome: the ensemble of the in-distribution
+    ///                       outcome whose labels correlate most with it on the train split
+    /// Metrics on the test split: AUROC with its 95% DeLong CI, the paired DeLong test
+    /// against the model, AUPRC, Brier score, calibration slope and intercept; on the whole
+    /// split ("full") and under the paper's balanced protocol ("balanced": --balanced cases
+    /// and as many controls, --draws seeded draws, mean and spread reported).
+    ///
+    /// The split comes from the phenotype table's `split` column, or --splits, or a seeded
+    /// 70/15/15 draw. Writes into --out: comparison.tsv (one row per outcome × method ×
+    /// protocol), comparison.md (verdicts and tables), predictions.tsv (IID outcome method
+    /// score label, to recompute every number), report.json, and per outcome
+    /// roc_<outcome>.svg/.png and calibration_<outcome>.svg/.png.
+    ///
+    /// Example:
+    ///   medgem-prs evaluate sim/genotypes.vcf.gz --model models/mine --panel sim/panel \
+    ///       --phenotypes sim/phenotypes.tsv --out eval/
+    #[command(verbatim_doc_comment)]
+    Evaluate(EvaluateArgs),
     /// Compute the genomic images a model reads: a table of every tile's value per channel,
     /// and with --png one PNG per sample plus the cohort average.
     ///
@@ -316,6 +345,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::Train(args) => model::train(args),
         Command::Predict(args) => model::predict(args),
+        Command::Evaluate(args) => evaluate::run(args),
         Command::Encode(args) => model::encode(args),
         Command::BenchModel(args) => model::bench(args),
         Command::BenchInference(args) => model::bench_inference(args),
@@ -483,6 +513,48 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// cpu or cuda.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[arg(long, default_value_t = 0.75)]
+    pub min_overlap: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    /// Model directory written by `train` (default: the embedded default model, with its
+    /// panel).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// The panel the model was trained on.
+    #[arg(long, value_name = "DIR")]
+    pub panel: Option<PathBuf>,
+    /// Phenotype table: IID, age, sex, bmi (PCs), outcome columns (0/1/NA) and optionally
+    /// a `split` column.
+    #[arg(long, value_name = "TSV")]
+    pub phenotypes: PathBuf,
+    /// `IID split` file (train/validation/test), overriding the table's split column.
+    #[arg(long, value_name = "TSV")]
+    pub splits: Option<PathBuf>,
+    /// Output directory (created if needed; its evaluate files are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Cases (and controls) per balanced draw, as in the paper; 0 turns the balanced
+    /// protocol off. An outcome with fewer test cases uses all of them.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub balanced: usize,
+    /// Seeded balanced draws per outcome.
+    #[arg(long, default_value_t = 20, value_name = "R")]
+    pub draws: usize,
+    /// Cross-validation folds for the ridge penalties.
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    pub folds: usize,
+    /// Seed of the balanced draws, the cross-validation folds and (without a split column)
+    /// the random split.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// cpu or cuda (for the model's forward pass).
     #[arg(long, default_value = "cpu")]
     pub device: String,
     #[arg(long, default_value_t = 0.75)]
