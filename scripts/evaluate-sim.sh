@@ -40,5 +40,5 @@ fi
 if stage evaluate; then
     /usr/bin/time -v "$BIN" evaluate "$WORK/sim/genotypes.vcf.gz" --model "$WORK/model" \
         --panel "$WORK/sim/panel" --phenotypes "$WORK/sim/phenotypes.tsv" --seed "$SEED" \
-        --out "$WORK/evaluate" --force 2> >(tee "$WORK/evaluate.log" >&2)
+        --out "$WORK/evaluate" 2> >(tee "$WORK/evaluate.log" >&2)
 fi

@@ -28,7 +28,7 @@ use crate::train::{TrainConfig, TrainError};
 use crate::util::OutputSet;
 
 /// Version of the `config.json` layout.
-pub const BUNDLE_VERSION: u32 = 1;
+pub const BUNDLE_VERSION: u32 = 2;
 /// File names inside a model directory.
 pub const CONFIG_FILE: &str = "config.json";
 pub const CARD_FILE: &str = "MODEL_CARD.md";
@@ -390,6 +390,8 @@ pub struct ModelHyper {
     pub n_layers: usize,
     pub d_ff: usize,
     pub dropout: f64,
+    /// See [`ModelConfig::linear_readout`].
+    pub linear_readout: bool,
 }
 
 impl Default for ModelHyper {
@@ -400,6 +402,7 @@ impl Default for ModelHyper {
             n_layers: 2,
             d_ff: 64,
             dropout: 0.1,
+            linear_readout: true,
         }
     }
 }
@@ -657,6 +660,7 @@ pub fn model_config_for(
     c.n_layers = hyper.n_layers;
     c.d_ff = hyper.d_ff;
     c.dropout = hyper.dropout;
+    c.linear_readout = hyper.linear_readout;
     c.validate()?;
     Ok(c)
 }
@@ -741,9 +745,10 @@ pub fn model_card(c: &BundleConfig) -> String {
     let m = &c.model;
     let _ = writeln!(
         s,
-        "Architecture: {}×{}×{} genomic image ({} fill) in 8×8 patches, {} covariate tokens, {} outcome queries; transformer d_model {}, {} heads, {} layers, feed-forward {}, dropout {}.\n",
+        "Architecture: {}×{}×{} genomic image ({} fill) in 8×8 patches, {} covariate tokens, {} outcome queries; transformer d_model {}, {} heads, {} layers, feed-forward {}, dropout {}; linear readout of tiles and covariates {}.\n",
         m.image_shape[0], m.image_shape[1], m.image_shape[2], c.fill.as_str(), m.n_tabular,
-        m.outcomes.len(), m.d_model, m.n_heads, m.n_layers, m.d_ff, m.dropout
+        m.outcomes.len(), m.d_model, m.n_heads, m.n_layers, m.d_ff, m.dropout,
+        if m.linear_readout { "on" } else { "off" }
     );
     let _ = writeln!(s, "## Metrics (validation split, the kept epoch)\n");
     let _ = writeln!(

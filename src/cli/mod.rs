@@ -478,6 +478,10 @@ pub struct TrainArgs {
     pub d_ff: usize,
     #[arg(long, default_value_t = 0.1)]
     pub dropout: f64,
+    /// Leave out the linear readout (a weighted sum of the tiles and covariates added to
+    /// each logit, beside the transformer): the transformer alone, for ablations.
+    #[arg(long)]
+    pub no_linear_readout: bool,
     /// Write a checkpoint here after every epoch.
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,

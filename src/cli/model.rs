@@ -88,6 +88,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
             n_layers: args.layers,
             d_ff: args.d_ff,
             dropout: args.dropout,
+            linear_readout: !args.no_linear_readout,
         },
         train: TrainConfig {
             epochs: args.epochs,
@@ -304,6 +305,7 @@ pub fn bench(args: BenchModelArgs) -> anyhow::Result<()> {
         n_layers: args.layers,
         d_ff: args.d_ff,
         dropout: 0.1,
+        linear_readout: true,
     };
     let train = TrainConfig {
         epochs: args.epochs,

@@ -54,6 +54,11 @@ pub struct ModelConfig {
     /// Dropout probability inside the transformer during training.
     #[config(default = 0.1)]
     pub dropout: f64,
+    /// Add a linear readout of the image's tiles and the covariates to every logit (a
+    /// "wide and deep" model, Cheng et al. 2016): the transformer then only has to learn
+    /// what a linear multi-score model cannot, the interactions.
+    #[config(default = true)]
+    pub linear_readout: bool,
     /// All outcomes, trained and zero-shot, in the order of the model's logits.
     pub outcomes: Vec<OutcomeQuery>,
 }

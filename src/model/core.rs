@@ -18,6 +18,40 @@ use super::ModelError;
 /// the CPU inference engine uses the same value).
 pub const LAYER_NORM_EPS: f64 = 1e-5;
 
+/// The linear readout of [`ModelConfig::linear_readout`]: per outcome, a weighted sum of
+/// the tiles' channel means and of the covariates, added to the transformer's logit.
+///
+/// A trained outcome has free weights over every tile × channel (zero at initialisation,
+/// like its head correction) plus the shared anchor readout; a zero-shot outcome has only
+/// the shared anchor readout — its anchors' tiles read through learned per-channel weights —
+/// so it too is defined by naming anchors. Covariates have shared weights plus a
+/// per-trained-outcome correction.
+#[derive(Module, Debug)]
+pub struct LinearReadout<B: Backend> {
+    /// `[C]`: how the anchor readout weighs a tile's channels (thresholds).
+    pub channel: Param<Tensor<B, 1>>,
+    /// `[n_trained, n_tiles · C]`, tile-major.
+    pub tiles: Param<Tensor<B, 2>>,
+    /// `[1, F]` shared covariate weights; `None` without covariates.
+    pub tabular_shared: Option<Param<Tensor<B, 2>>>,
+    /// `[n_trained, F]` per-outcome corrections; `None` without covariates.
+    pub tabular: Option<Param<Tensor<B, 2>>>,
+}
+
+/// Channel means of every tile, `[batch, n_tiles · C]` (tile-major), of images
+/// `[batch, C, H, W]` cut into `patch × patch` tiles.
+pub fn tile_means<B: Backend>(images: &Tensor<B, 4>, patch: usize) -> Tensor<B, 2> {
+    let [batch, channels, height, width] = images.dims();
+    let (rows, columns) = (height / patch, width / patch);
+    images
+        .clone()
+        .reshape([batch, channels, rows, patch, columns, patch])
+        .permute([0, 2, 4, 1, 3, 5])
+        .reshape([batch, rows * columns, channels, patch * patch])
+        .mean_dim(3)
+        .reshape([batch, rows * columns * channels])
+}
+
 /// What one forward pass returns.
 #[derive(Clone, Debug)]
 pub struct ModelOutput<B: Backend> {
@@ -57,6 +91,8 @@ pub struct Model<B: Backend> {
     pub outcome_head_weight: Param<Tensor<B, 2>>,
     /// Per-trained-outcome bias added to the shared head, `[n_trained]`.
     pub outcome_head_bias: Param<Tensor<B, 1>>,
+    /// Linear readout added to the logits; `None` when the config turns it off.
+    pub readout: Option<LinearReadout<B>>,
     /// Normalised anchor weights, `[n_outcomes, n_tiles]` (from the config, not stored).
     anchors: Tensor<B, 2>,
     /// One-hot map from trained outcome to outcome, `[n_outcomes, n_trained]`.
@@ -64,6 +100,7 @@ pub struct Model<B: Backend> {
     /// `true` where attention is forbidden, `[n_tokens, n_tokens]`.
     attention_mask: Tensor<B, 2, Bool>,
     image_shape: [usize; 3],
+    patch: usize,
     n_tabular: usize,
     n_context: usize,
     n_outcomes: usize,
@@ -118,10 +155,24 @@ impl ModelConfig {
             shared_head: LinearConfig::new(d, 1).init(device),
             outcome_head_weight: Initializer::Zeros.init([trained.len(), d], device),
             outcome_head_bias: Initializer::Zeros.init([trained.len()], device),
+            readout: self.linear_readout.then(|| {
+                let [channels, _, _] = self.image_shape;
+                let tabular = |rows: usize| {
+                    (self.n_tabular > 0)
+                        .then(|| Initializer::Zeros.init([rows, self.n_tabular], device))
+                };
+                LinearReadout {
+                    channel: Initializer::Zeros.init([channels], device),
+                    tiles: Initializer::Zeros.init([trained.len(), n_tiles * channels], device),
+                    tabular_shared: tabular(1),
+                    tabular: tabular(trained.len()),
+                }
+            }),
             anchors,
             trained_selection,
             attention_mask,
             image_shape: self.image_shape,
+            patch: self.patch,
             n_tabular: self.n_tabular,
             n_context,
             n_outcomes,
@@ -201,6 +252,29 @@ impl<B: Backend> Model<B> {
         (weight, bias)
     }
 
+    /// Effective weights of the linear readout: `[n_outcomes, n_tiles · C]` over the tile
+    /// means and `[n_outcomes, F]` over the covariates (`None` without covariates); `None`
+    /// when the model has no readout.
+    pub fn readout_parameters(&self) -> Option<(Tensor<B, 2>, Option<Tensor<B, 2>>)> {
+        let r = self.readout.as_ref()?;
+        let [channels, _, _] = self.image_shape;
+        let n_tiles = self.anchors.dims()[1];
+        let anchor = self
+            .anchors
+            .clone()
+            .unsqueeze_dim::<3>(2)
+            .mul(r.channel.val().reshape([1, 1, channels]))
+            .reshape([self.n_outcomes, n_tiles * channels]);
+        let tiles = anchor + self.trained_selection.clone().matmul(r.tiles.val());
+        let tabular = match (&r.tabular_shared, &r.tabular) {
+            (Some(shared), Some(own)) => {
+                Some(self.trained_selection.clone().matmul(own.val()) + shared.val())
+            }
+            _ => None,
+        };
+        Some((tiles, tabular))
+    }
+
     /// Logits and pooled embedding.
     ///
     /// `images`: `[batch, C, H, W]` pixel values (see `encoders::pixel_value`); `tabular` and
@@ -213,6 +287,13 @@ impl<B: Backend> Model<B> {
     ) -> ModelOutput<B> {
         let batch = images.dims()[0];
         let d_model = self.encoder.d_model;
+        let linear = self.readout_parameters().map(|(tiles, covariates)| {
+            let mut l = tile_means(&images, self.patch).matmul(tiles.transpose());
+            if let Some(v) = covariates {
+                l = l + tabular.clone().matmul(v.transpose());
+            }
+            l
+        });
         let mut parts = vec![self.patches.tokens(&images)];
         if let Some(encoder) = &self.tabular {
             parts.push(encoder.tokens(&TabularBatch {
@@ -245,10 +326,13 @@ impl<B: Backend> Model<B> {
         let queries = states.narrow(1, self.n_context, self.n_outcomes);
 
         let (weight, bias) = self.head_parameters();
-        let logits = (queries * weight.unsqueeze::<3>())
+        let mut logits = (queries * weight.unsqueeze::<3>())
             .sum_dim(2)
             .reshape([batch, self.n_outcomes])
             + bias.unsqueeze::<2>();
+        if let Some(linear) = linear {
+            logits = logits + linear;
+        }
         ModelOutput { logits, embedding }
     }
 

@@ -149,6 +149,10 @@ pub struct CpuModel {
     /// `[n_outcomes, 3d]`: the first layer's query, key and value projections of the query
     /// tokens, which are the same for every sample.
     first_query_qkv: Vec<f32>,
+    /// Linear readout ([`crate::model::core::LinearReadout`]): `[n_outcomes, n_tiles · C]`
+    /// over the tile means and `[n_outcomes, F]` over the covariates; empty without it.
+    readout_tiles: Vec<f32>,
+    readout_tabular: Vec<f32>,
     isa: Isa,
 }
 
@@ -246,6 +250,16 @@ impl CpuModel {
             });
         }
         let (head_weight, head_bias) = model.head_parameters();
+        let (readout_tiles, readout_tabular) = match model.readout_parameters() {
+            Some((tiles, tabular)) => (
+                values(tiles)?,
+                match tabular {
+                    Some(t) => values(t)?,
+                    None => Vec::new(),
+                },
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         let (_, columns) = config.grid();
         let queries = values(model.query_tokens())?;
         let first_query_qkv = match layers.first() {
@@ -288,6 +302,8 @@ impl CpuModel {
             head_weight: values(head_weight)?,
             head_bias: values(head_bias)?,
             first_query_qkv,
+            readout_tiles,
+            readout_tabular,
             isa: Isa::detect(),
         })
     }
@@ -446,6 +462,53 @@ impl CpuModel {
             for (row, (state, logit)) in x.chunks_exact(d).zip(out.iter_mut()).enumerate() {
                 let o = row % self.n_outcomes;
                 *logit = dot(state, &self.head_weight[o * d..(o + 1) * d]) + self.head_bias[o];
+            }
+            if !self.readout_tiles.is_empty() {
+                self.add_readout(data, first, n, &mut s.tile_means, out);
+            }
+        }
+    }
+
+    /// Adds the linear readout to the logits of samples `first..first + n`.
+    #[inline(always)]
+    fn add_readout(&self, data: &ModelData, first: usize, n: usize, means: &mut Vec<f32>, out: &mut [f32]) {
+        let [channels, height, width] = self.image_shape;
+        let per_image = channels * height * width;
+        let p = self.patch;
+        let f = self.n_tabular;
+        let k = self.n_tiles * channels;
+        means.resize(k, 0.0);
+        let lookup: [f32; 256] = std::array::from_fn(|v| pixel_value(v as u8));
+        for sample in 0..n {
+            let i = first + sample;
+            let image = &data.pixels[i * per_image..(i + 1) * per_image];
+            for (tile, m) in means.chunks_exact_mut(channels).enumerate() {
+                let (y0, x0) = (
+                    (tile / self.grid_columns) * p,
+                    (tile % self.grid_columns) * p,
+                );
+                for (c, m) in m.iter_mut().enumerate() {
+                    let plane = &image[c * height * width..(c + 1) * height * width];
+                    let sum: f32 = (0..p)
+                        .map(|y| {
+                            plane[(y0 + y) * width + x0..(y0 + y) * width + x0 + p]
+                                .iter()
+                                .map(|&v| lookup[v as usize])
+                                .sum::<f32>()
+                        })
+                        .sum();
+                    *m = sum / (p * p) as f32;
+                }
+            }
+            let tab = &data.tabular[i * f..(i + 1) * f];
+            for (o, logit) in out[sample * self.n_outcomes..(sample + 1) * self.n_outcomes]
+                .iter_mut()
+                .enumerate()
+            {
+                *logit += dot(means, &self.readout_tiles[o * k..(o + 1) * k]);
+                if !self.readout_tabular.is_empty() {
+                    *logit += dot(tab, &self.readout_tabular[o * f..(o + 1) * f]);
+                }
             }
         }
     }
@@ -764,6 +827,8 @@ struct Scratch {
     context_attended: Vec<f32>,
     query_attended: Vec<f32>,
     scores: Vec<f32>,
+    /// Tile channel means of one sample, for the linear readout.
+    tile_means: Vec<f32>,
 }
 
 impl Scratch {
@@ -784,6 +849,7 @@ impl Scratch {
                 0.0;
                 n_context * n_context.max(m.n_outcomes) + m.n_outcomes * (n_context + 1)
             ],
+            tile_means: Vec::new(),
         }
     }
 }
@@ -995,6 +1061,7 @@ mod tests {
     use super::*;
     use crate::model::config::OutcomeQuery;
     use crate::model::device::backend_rng_guard;
+    use burn::tensor::TensorData;
     use crate::sim::rng::Rng;
     use burn::backend::NdArray;
 
@@ -1110,6 +1177,23 @@ mod tests {
             burn::tensor::Distribution::Normal(0.0, 0.3),
             &device,
         ));
+        let random = |shape: [usize; 2]| {
+            burn::module::Param::from_tensor(Tensor::random(
+                shape,
+                burn::tensor::Distribution::Normal(0.0, 0.5),
+                &device,
+            ))
+        };
+        let readout = model.readout.as_mut().expect("readout on by default");
+        readout.channel = burn::module::Param::from_tensor(Tensor::from_data(
+            TensorData::new(vec![0.7f32, -0.4, 0.2], [3]),
+            &device,
+        ));
+        readout.tiles = random([trained, config.n_tiles() * 3]);
+        if config.n_tabular > 0 {
+            readout.tabular_shared = Some(random([1, config.n_tabular]));
+            readout.tabular = Some(random([trained, config.n_tabular]));
+        }
         model
     }
 
