@@ -248,6 +248,15 @@ impl PhenoTable {
         &self.iids
     }
 
+    /// Row of each `IID`, for looking samples up by id.
+    pub fn row_index(&self) -> HashMap<&str, usize> {
+        self.iids()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_str(), i))
+            .collect()
+    }
+
     /// Names of the numeric columns (every column but `IID`, `FID` and `split`), in file
     /// order.
     pub fn names(&self) -> &[String] {

@@ -8,7 +8,6 @@
 //! value 0 with `present` 0, so the model can learn what missingness means instead of
 //! seeing an imputed number.
 
-use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -131,12 +130,7 @@ pub fn fit(table: &PhenoTable, rows: &[usize]) -> TabularSchema {
 /// table's `IID`s). Samples absent from the table, `NA` values, and features whose
 /// column the table lacks are missing: value 0, present 0.
 pub fn features(table: &PhenoTable, ids: &[String], schema: &TabularSchema) -> Tabular {
-    let rows: HashMap<&str, usize> = table
-        .iids()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
+    let rows = table.row_index();
     let columns: Vec<Option<&[Option<f64>]>> =
         schema.names.iter().map(|n| table.column(n)).collect();
     let mut out = Tabular::missing(ids.len(), schema);

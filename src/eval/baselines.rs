@@ -132,17 +132,18 @@ pub(super) fn ensemble_features(cohort: &EvalCohort) -> Matrix {
     standardised(cohort.prs.hstack(&cohort.covariates), &train)
 }
 
-/// `ensemble` for outcome `o`.
-pub(super) fn ensemble(
+/// A ridge baseline of outcome `o` on the features `x`, λ by cross-validation:
+/// `ensemble` on [`ensemble_features`], `linear_probe` on [`probe_features`].
+pub(super) fn ridge_baseline(
     cohort: &EvalCohort,
-    features: &Matrix,
+    x: &Matrix,
     o: usize,
     options: &EvalOptions,
 ) -> Fitted {
     let (train, y) = labelled(cohort, o, Split::Train);
-    match ridge_cv(features, &train, &y, options) {
+    match ridge_cv(x, &train, &y, options) {
         Ok((model, cv)) => Fitted {
-            probabilities: model.predict(features),
+            probabilities: model.predict(x),
             info: FitInfo {
                 lambda: Some(model.lambda),
                 cv,
@@ -154,22 +155,9 @@ pub(super) fn ensemble(
     }
 }
 
-/// `linear_probe` for outcome `o`.
-pub(super) fn linear_probe(cohort: &EvalCohort, o: usize, options: &EvalOptions) -> Fitted {
-    let (train, y) = labelled(cohort, o, Split::Train);
-    let x = standardised(cohort.embedding.clone(), &cohort.rows_of(Split::Train));
-    match ridge_cv(&x, &train, &y, options) {
-        Ok((model, cv)) => Fitted {
-            probabilities: model.predict(&x),
-            info: FitInfo {
-                lambda: Some(model.lambda),
-                cv,
-                n_train: train.len(),
-                ..FitInfo::default()
-            },
-        },
-        Err(e) => skipped(e.to_string(), train.len()),
-    }
+/// The features of the linear probe: the pooled embedding, standardised on the train split.
+pub(super) fn probe_features(cohort: &EvalCohort) -> Matrix {
+    standardised(cohort.embedding.clone(), &cohort.rows_of(Split::Train))
 }
 
 /// Unpenalised logistic regression, or a barely penalised one where the outcome is

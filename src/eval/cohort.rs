@@ -36,12 +36,7 @@ fn labels(
     let Some(column) = table.column(id) else {
         return Ok(None);
     };
-    let rows: HashMap<&str, usize> = table
-        .iids()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
+    let rows = table.row_index();
     ids.iter()
         .map(|sample| {
             let Some(&r) = rows.get(sample.as_str()) else {

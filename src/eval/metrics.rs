@@ -150,16 +150,13 @@ pub fn two_sided_p(z: f64) -> f64 {
     erfc(z.abs() / std::f64::consts::SQRT_2)
 }
 
-/// Average precision (area under the precision-recall curve, step-wise); `None` without
-/// cases. Tied scores form one threshold.
-pub fn auprc(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let positives = labels.iter().filter(|&&l| l).count();
-    if positives == 0 {
-        return None;
-    }
+/// Cumulative (true positives, false positives) after each distinct score threshold, from
+/// the highest score down; tied scores form one threshold.
+fn threshold_sweep(scores: &[f64], labels: &[bool]) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut out = Vec::new();
+    let (mut tp, mut fp) = (0usize, 0usize);
     let mut start = 0;
     while start < order.len() {
         let mut end = start;
@@ -171,10 +168,24 @@ pub fn auprc(scores: &[f64], labels: &[bool]) -> Option<f64> {
             }
             end += 1;
         }
+        out.push((tp, fp));
+        start = end;
+    }
+    out
+}
+
+/// Average precision (area under the precision-recall curve, step-wise); `None` without
+/// cases. Tied scores form one threshold.
+pub fn auprc(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let positives = labels.iter().filter(|&&l| l).count();
+    if positives == 0 {
+        return None;
+    }
+    let (mut ap, mut last_recall) = (0.0, 0.0);
+    for (tp, fp) in threshold_sweep(scores, labels) {
         let recall = tp as f64 / positives as f64;
         ap += (recall - last_recall) * tp as f64 / (tp + fp) as f64;
         last_recall = recall;
-        start = end;
     }
     Some(ap)
 }
@@ -215,24 +226,12 @@ pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Option<Vec<(f64, f64)>> {
     if positives == 0 || negatives == 0 {
         return None;
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let mut points = vec![(0.0, 0.0)];
-    let (mut tp, mut fp) = (0usize, 0usize);
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start;
-        while end < order.len() && scores[order[end]] == scores[order[start]] {
-            if labels[order[end]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            end += 1;
-        }
-        points.push((fp as f64 / negatives as f64, tp as f64 / positives as f64));
-        start = end;
-    }
+    points.extend(
+        threshold_sweep(scores, labels)
+            .into_iter()
+            .map(|(tp, fp)| (fp as f64 / negatives as f64, tp as f64 / positives as f64)),
+    );
     Some(points)
 }
 

@@ -369,6 +369,7 @@ pub fn evaluate(
         ));
     }
     let features = baselines::ensemble_features(cohort);
+    let probe_features = baselines::probe_features(cohort);
     // In-distribution outcomes first: their ensembles are the correlated-outcome baselines.
     let mut order: Vec<usize> = (0..cohort.outcomes.len()).collect();
     order.sort_by_key(|&o| !cohort.outcomes[o].trained);
@@ -382,9 +383,9 @@ pub fn evaluate(
         let at_test = |p: &[f64]| -> Vec<f64> { test_rows.iter().map(|&i| p[i]).collect() };
         let mut predictions = vec![(Method::Model, at_test(&cohort.model[o]))];
         let mut fits = Vec::new();
-        let ensemble = baselines::ensemble(cohort, &features, o, options);
+        let ensemble = baselines::ridge_baseline(cohort, &features, o, options);
         let single = baselines::single_prs(cohort, o);
-        let probe = baselines::linear_probe(cohort, o, options);
+        let probe = baselines::ridge_baseline(cohort, &probe_features, o, options);
         for (method, fitted) in [
             (Method::Ensemble, &ensemble),
             (Method::SinglePrs, &single),

@@ -471,7 +471,14 @@ impl CpuModel {
 
     /// Adds the linear readout to the logits of samples `first..first + n`.
     #[inline(always)]
-    fn add_readout(&self, data: &ModelData, first: usize, n: usize, means: &mut Vec<f32>, out: &mut [f32]) {
+    fn add_readout(
+        &self,
+        data: &ModelData,
+        first: usize,
+        n: usize,
+        means: &mut Vec<f32>,
+        out: &mut [f32],
+    ) {
         let [channels, height, width] = self.image_shape;
         let per_image = channels * height * width;
         let p = self.patch;
@@ -1061,9 +1068,9 @@ mod tests {
     use super::*;
     use crate::model::config::OutcomeQuery;
     use crate::model::device::backend_rng_guard;
-    use burn::tensor::TensorData;
     use crate::sim::rng::Rng;
     use burn::backend::NdArray;
+    use burn::tensor::TensorData;
 
     type B = NdArray<f32>;
 
