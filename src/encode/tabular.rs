@@ -8,7 +8,6 @@
 //! value 0 with `present` 0, so the model can learn what missingness means instead of
 //! seeing an imputed number.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::pheno::{PhenoTable, SEX};

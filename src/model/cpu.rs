@@ -417,7 +417,15 @@ impl CpuModel {
         let n_context = self.n_tiles + self.n_tabular;
         let context_rows = n * n_context;
         let query_rows = n * self.n_outcomes;
-        self.embed_tokens(data, first, n, &mut s.context[..context_rows * d]);
+        let n_means = self.n_tiles * self.image_shape[0];
+        s.tile_means.resize(BLOCK_SAMPLES * n_means, 0.0);
+        self.embed_tokens(
+            data,
+            first,
+            n,
+            &mut s.context[..context_rows * d],
+            &mut s.tile_means[..n * n_means],
+        );
         for (row, q) in s.queries[..query_rows * d].chunks_exact_mut(d).enumerate() {
             let o = row % self.n_outcomes;
             q.copy_from_slice(&self.queries[o * d..(o + 1) * d]);
@@ -464,55 +472,33 @@ impl CpuModel {
                 *logit = dot(state, &self.head_weight[o * d..(o + 1) * d]) + self.head_bias[o];
             }
             if !self.readout_tiles.is_empty() {
-                self.add_readout(data, first, n, &mut s.tile_means, out);
+                self.add_readout(data, first, n, &s.tile_means, out);
             }
         }
     }
 
-    /// Adds the linear readout to the logits of samples `first..first + n`.
+    /// Adds the linear readout to the logits of samples `first..first + n`, from the tile
+    /// means [`CpuModel::embed_tokens`] left in `means`.
     #[inline(always)]
     fn add_readout(
         &self,
         data: &ModelData,
         first: usize,
         n: usize,
-        means: &mut Vec<f32>,
+        means: &[f32],
         out: &mut [f32],
     ) {
-        let [channels, height, width] = self.image_shape;
-        let per_image = channels * height * width;
-        let p = self.patch;
         let f = self.n_tabular;
-        let k = self.n_tiles * channels;
-        means.resize(k, 0.0);
-        let lookup: [f32; 256] = std::array::from_fn(|v| pixel_value(v as u8));
+        let k = self.n_tiles * self.image_shape[0];
         for sample in 0..n {
             let i = first + sample;
-            let image = &data.pixels[i * per_image..(i + 1) * per_image];
-            for (tile, m) in means.chunks_exact_mut(channels).enumerate() {
-                let (y0, x0) = (
-                    (tile / self.grid_columns) * p,
-                    (tile % self.grid_columns) * p,
-                );
-                for (c, m) in m.iter_mut().enumerate() {
-                    let plane = &image[c * height * width..(c + 1) * height * width];
-                    let sum: f32 = (0..p)
-                        .map(|y| {
-                            plane[(y0 + y) * width + x0..(y0 + y) * width + x0 + p]
-                                .iter()
-                                .map(|&v| lookup[v as usize])
-                                .sum::<f32>()
-                        })
-                        .sum();
-                    *m = sum / (p * p) as f32;
-                }
-            }
+            let m = &means[sample * k..(sample + 1) * k];
             let tab = &data.tabular[i * f..(i + 1) * f];
             for (o, logit) in out[sample * self.n_outcomes..(sample + 1) * self.n_outcomes]
                 .iter_mut()
                 .enumerate()
             {
-                *logit += dot(means, &self.readout_tiles[o * k..(o + 1) * k]);
+                *logit += dot(m, &self.readout_tiles[o * k..(o + 1) * k]);
                 if !self.readout_tabular.is_empty() {
                     *logit += dot(tab, &self.readout_tabular[o * f..(o + 1) * f]);
                 }
@@ -521,9 +507,17 @@ impl CpuModel {
     }
 
     /// Patch and covariate tokens of samples `first..first + n` into `x`
-    /// (`[n · n_context, d]`).
+    /// (`[n · n_context, d]`), and the channel means of their tiles into `means`
+    /// (`[n · n_tiles · C]`, for the linear readout).
     #[inline(always)]
-    fn embed_tokens(&self, data: &ModelData, first: usize, n: usize, x: &mut [f32]) {
+    fn embed_tokens(
+        &self,
+        data: &ModelData,
+        first: usize,
+        n: usize,
+        x: &mut [f32],
+        means: &mut [f32],
+    ) {
         let d = self.d_model;
         let [channels, height, width] = self.image_shape;
         let per_image = channels * height * width;
@@ -550,20 +544,21 @@ impl CpuModel {
                             .iter()
                             .fold(acc, |acc, &v| acc | (v ^ first_pixel))
                     }) == 0;
+                    let mean = &mut means[(sample * self.n_tiles + tile) * channels + c];
                     if uniform {
-                        axpy(
-                            token,
-                            lookup[first_pixel as usize],
-                            &self.channel_weight[c * d..(c + 1) * d],
-                        );
+                        *mean = lookup[first_pixel as usize];
+                        axpy(token, *mean, &self.channel_weight[c * d..(c + 1) * d]);
                     } else {
+                        let mut sum = 0.0;
                         for y in 0..p {
                             for xx in 0..p {
                                 let v = lookup[plane[(y0 + y) * width + x0 + xx] as usize];
+                                sum += v;
                                 let row = (c * p + y) * p + xx;
                                 axpy(token, v, &self.patch_weight[row * d..(row + 1) * d]);
                             }
                         }
+                        *mean = sum / (p * p) as f32;
                     }
                 }
             }
