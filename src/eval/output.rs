@@ -280,7 +280,7 @@ pub fn comparison_md(eval: &Evaluation, info: &RunInfo) -> String {
         .iter()
         .any(|r| r.rows.iter().any(|x| x.protocol == Protocol::Balanced))
     {
-        s.push_str("\n## Balanced protocol\n");
+        s.push_str("\n## Balanced protocol\n\nCases make up half of each draw, far above their prevalence, so the calibration intercepts here measure that shift rather than miscalibration; AUROC, its CI and the p-value are the paper's protocol.\n");
         protocol_table(&mut s, eval, Protocol::Balanced);
     }
     s.push_str("\n## How the baselines were fitted\n\n| outcome | method | training samples | choice |\n|---|---|---|---|\n");
