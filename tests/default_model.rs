@@ -3,20 +3,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::{repo, tmp};
+
+use std::path::Path;
 
 use common::{run_ok, Table};
-
-fn tmp(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()))
-}
-
-fn repo(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(rel)
-        .display()
-        .to_string()
-}
 
 use common::{auc, TRAINED_OUTCOMES as TRAINED, ZERO_SHOT_OUTCOMES as ZERO_SHOT};
 

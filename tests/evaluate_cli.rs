@@ -3,22 +3,13 @@
 
 mod common;
 
+use common::{repo, tmp};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use common::{auc, run_bad, run_ok, Table, TRAINED_OUTCOMES, ZERO_SHOT_OUTCOMES};
-
-fn tmp(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()))
-}
-
-fn repo(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(rel)
-        .display()
-        .to_string()
-}
 
 const METHODS: [&str; 5] = [
     "model",

@@ -2,14 +2,12 @@
 
 mod common;
 
+use common::tmp;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use common::{run_bad, run_ok};
-
-fn tmp(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()))
-}
 
 /// A cohort and a tiny model trained on it.
 fn trained() -> &'static (PathBuf, PathBuf) {

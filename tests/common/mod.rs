@@ -11,6 +11,19 @@ pub fn shared(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// A per-process scratch path under Cargo's test temporary directory.
+pub fn tmp(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()))
+}
+
+/// A path inside this repository, as a string for command lines.
+pub fn repo(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .display()
+        .to_string()
+}
+
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_medgem-prs"))
 }
