@@ -8,7 +8,8 @@
 # Sizes: 40,000 samples split 25/35/10/30 (discovery/train/validation/test), so that the
 # test split holds at least 200 cases of every outcome for the balanced protocol (the rarest
 # outcome, rheumatoid arthritis, has a prevalence of about 2%). About 30 minutes on 2 cores,
-# most of it training. STAGES=evaluate reruns only the last stage.
+# most of it training. STAGES=evaluate reruns only the last stage; SIM_ARGS adds simulate
+# options (e.g. SIM_ARGS="--interaction-strength 2" WORK=/tmp/x2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ARCH=${1:?usage: scripts/evaluate-sim.sh nonlinear|additive}
@@ -20,6 +21,7 @@ VARIANTS=${VARIANTS:-20000}
 TRAITS=${TRAITS:-48}
 EPOCHS=${EPOCHS:-30}
 SPLITS=${SPLITS:-0.25,0.35,0.1,0.3}
+SIM_ARGS=${SIM_ARGS:-}
 STAGES=${STAGES:-simulate,train,evaluate}
 mkdir -p "$WORK"
 
@@ -27,14 +29,14 @@ stage() { [[ ",$STAGES," == *",$1,"* ]]; }
 
 if stage simulate; then
     /usr/bin/time -v "$BIN" simulate --samples "$SAMPLES" --variants "$VARIANTS" --traits "$TRAITS" \
-        --seed "$SEED" --architecture "$ARCH" --split-fractions "$SPLITS" --formats vcf \
+        --seed "$SEED" --architecture "$ARCH" --split-fractions "$SPLITS" --formats vcf $SIM_ARGS \
         --out "$WORK/sim" --force 2> >(tee "$WORK/simulate.log" >&2)
 fi
 if stage train; then
     /usr/bin/time -v "$BIN" train "$WORK/sim/genotypes.vcf.gz" --phenotypes "$WORK/sim/phenotypes.tsv" \
         --panel "$WORK/sim/panel" --out "$WORK/model" --name "eval-$ARCH" --epochs "$EPOCHS" \
         --seed "$SEED" --checkpoint-dir "$WORK/checkpoints" --resume \
-        --data-description "medgem-prs simulate --samples $SAMPLES --variants $VARIANTS --traits $TRAITS --seed $SEED --architecture $ARCH --split-fractions $SPLITS (synthetic)" \
+        --data-description "medgem-prs simulate --samples $SAMPLES --variants $VARIANTS --traits $TRAITS --seed $SEED --architecture $ARCH --split-fractions $SPLITS $SIM_ARGS (synthetic)" \
         2> >(tee "$WORK/train.log" >&2)
 fi
 if stage evaluate; then
