@@ -864,16 +864,26 @@ pub fn predict(
     inputs: &Inputs,
     device: DeviceKind,
 ) -> Result<Vec<f32>, BundleError> {
-    let data = inputs.data(None);
+    predict_data(dir, config, &inputs.data(None), device)
+}
+
+/// [`predict`] on inputs already turned into [`ModelData`] (for callers that also need the
+/// data for something else, such as embeddings).
+pub fn predict_data(
+    dir: &Path,
+    config: &BundleConfig,
+    data: &ModelData,
+    device: DeviceKind,
+) -> Result<Vec<f32>, BundleError> {
     let mut logits = if device == DeviceKind::Cpu {
-        cpu_model(dir, &config.model)?.logits(&data)?
+        cpu_model(dir, &config.model)?.logits(data)?
     } else {
         run_on(
             device,
             PredictJob {
                 dir,
                 config: &config.model,
-                data: &data,
+                data,
             },
         )??
     };

@@ -182,7 +182,6 @@ pub(super) fn single_prs(cohort: &EvalCohort, o: usize) -> Fitted {
             train.len(),
         );
     };
-    let all: Vec<usize> = (0..cohort.ids.len()).collect();
     let valid_labels: Vec<bool> = yv.iter().map(|&v| v > 0.5).collect();
     let mut best: Option<(f64, Fitted)> = None;
     let mut validation_auc = Vec::new();
@@ -197,7 +196,7 @@ pub(super) fn single_prs(cohort: &EvalCohort, o: usize) -> Fitted {
             validation_auc.push((name, None));
             continue;
         };
-        let probabilities = model.predict(&x.rows(&all));
+        let probabilities = model.predict(&x);
         let v: Vec<f64> = valid.iter().map(|&i| probabilities[i]).collect();
         let auc = DeLong::new(&[&v], &valid_labels).map(|d| d.auc[0]);
         validation_auc.push((name.clone(), auc));

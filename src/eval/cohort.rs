@@ -114,10 +114,12 @@ pub fn build(
     let n = inputs.ids.len();
     let split: Vec<Split> = inputs.ids.iter().map(|id| split_of[id.as_str()]).collect();
 
-    let probabilities = bundle::predict(request.model_dir, config, &inputs, request.device)?;
+    let data = inputs.data(None);
+    let probabilities = bundle::predict_data(request.model_dir, config, &data, request.device)?;
     let n_model_outcomes = config.model.outcomes.len();
     let cpu = bundle::cpu_model(request.model_dir, &config.model)?;
-    let embedding = cpu.embeddings(&inputs.data(None))?;
+    let embedding = cpu.embeddings(&data)?;
+    drop(data);
     let embedding = Matrix::new(
         n,
         cpu.d_model(),
