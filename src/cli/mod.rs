@@ -148,7 +148,7 @@ pub enum Command {
     /// Baselines, fitted on the train split (choices tuned by cross-validation on it, or on
     /// the validation split):
     ///   ensemble            ridge logistic regression on every trait × threshold score plus
-    ///                       age, sex, BMI (and PCs); λ by 5-fold cross-validation
+    ///                       age, sex, BMI (and PCs); λ by --folds-fold cross-validation
     ///   single_prs          the outcome's leading anchor trait at its best threshold (by
     ///                       validation AUROC) plus the covariates
     ///   linear_probe        ridge logistic regression on the frozen model's pooled embedding
