@@ -293,7 +293,7 @@ pub fn comparison_md(eval: &Evaluation, info: &RunInfo) -> String {
             } else if let Some(score) = &fit.score {
                 format!("`{score}` + covariates (best validation AUROC among the thresholds)")
             } else if let Some(l) = fit.lambda {
-                format!("ridge λ = {l:.0e} (5-fold CV deviance)")
+                format!("ridge λ = {l:.0e} ({}-fold CV deviance)", o.folds)
             } else {
                 String::new()
             };
