@@ -80,12 +80,11 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         bar
     };
     let progress = |id: &str| {
-        if bar.message().is_empty() {
-            bar.set_message(format!("fitting baselines: {id}"));
-        } else {
+        // Each call starts an outcome, so the one before it is done.
+        if !bar.message().is_empty() {
             bar.inc(1);
-            bar.set_message(format!("fitting baselines: {id}"));
         }
+        bar.set_message(format!("fitting baselines: {id}"));
     };
     let evaluation = eval::evaluate(&cohort, &options, &progress)?;
     bar.finish_and_clear();
@@ -100,12 +99,8 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
     if !quiet {
         for r in &evaluation.outcomes {
             let reference = output::reference_method(r.outcome.trained);
-            let find = |m| {
-                r.rows
-                    .iter()
-                    .find(|x| x.method == m && x.protocol == eval::Protocol::Full)
-            };
-            if let (Some(m), Some(b)) = (find(eval::baselines::Method::Model), find(reference)) {
+            let full = |m| output::row(r, m, eval::Protocol::Full);
+            if let (Some(m), Some(b)) = (full(eval::baselines::Method::Model), full(reference)) {
                 eprintln!(
                     "  {:<22} model AUROC {:.3}  {} {:.3}  p {:.3}  {}",
                     r.outcome.id,

@@ -133,7 +133,8 @@ pub fn predictions_tsv(eval: &Evaluation, cohort: &EvalCohort) -> String {
     s
 }
 
-fn row(r: &OutcomeResult, method: Method, protocol: Protocol) -> Option<&Row> {
+/// The row of `method` under `protocol`, if the outcome has it.
+pub fn row(r: &OutcomeResult, method: Method, protocol: Protocol) -> Option<&Row> {
     r.rows
         .iter()
         .find(|x| x.method == method && x.protocol == protocol)
