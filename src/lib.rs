@@ -14,6 +14,7 @@ pub mod encode;
 pub mod eval;
 pub mod genome;
 pub mod gwas;
+pub mod imaging;
 pub mod io;
 pub mod model;
 pub mod panel;

@@ -13,6 +13,7 @@
 
 pub mod architecture;
 pub mod haplotypes;
+pub mod phantom;
 pub mod phenotypes;
 pub mod readme;
 pub mod rng;
