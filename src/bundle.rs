@@ -147,6 +147,18 @@ impl BundleConfig {
 
     /// Parses a `config.json` text (`path` names it in messages).
     pub fn parse(path: &Path, text: &str) -> Result<BundleConfig, BundleError> {
+        if text.contains("\"modality\"")
+            && serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v.get("modality").and_then(|m| m.as_str()).map(String::from))
+                .as_deref()
+                == Some(crate::imaging::bundle::IMAGE_MODALITY)
+        {
+            return Err(BundleError::Invalid {
+                path: path.to_path_buf(),
+                message: "an imaging model: use it with --modality image".into(),
+            });
+        }
         let c: BundleConfig = serde_json::from_str(text).map_err(|e| BundleError::Invalid {
             path: path.to_path_buf(),
             message: format!("not a medgem-prs model config: {e}"),
@@ -216,6 +228,30 @@ pub fn make_splits(
             samples.first().map_or("", |s| s.as_str())
         )));
     }
+    let column = table.split().map(|col| {
+        let assignment = table
+            .iids()
+            .iter()
+            .zip(col)
+            .filter_map(|(id, s)| s.as_ref().map(|s| (id.clone(), s.clone())))
+            .collect();
+        (
+            format!("split column of {}", table.path().display()),
+            assignment,
+        )
+    });
+    assign_splits(&usable, column, splits_file, seed)
+}
+
+/// Splits `usable` samples: by `splits_file` (`IID split` lines), else by `column` (its
+/// description and id → split), else at random (70/15/15, seeded). Shared by genomic and
+/// imaging models, so both split the same way.
+pub fn assign_splits(
+    usable: &[&String],
+    column: Option<(String, HashMap<String, String>)>,
+    splits_file: Option<&Path>,
+    seed: u64,
+) -> Result<Splits, BundleError> {
     let mut assignment: HashMap<String, String> = HashMap::new();
     let source = if let Some(path) = splits_file {
         let text = std::fs::read_to_string(path).map_err(io_err(path))?;
@@ -236,15 +272,11 @@ pub fn make_splits(
             }
         }
         format!("--splits {}", path.display())
-    } else if let Some(col) = table.split() {
-        for (id, s) in table.iids().iter().zip(col) {
-            if let Some(s) = s {
-                assignment.insert(id.clone(), s.clone());
-            }
-        }
-        format!("split column of {}", table.path().display())
+    } else if let Some((source, column)) = column {
+        assignment = column;
+        source
     } else {
-        let mut order: Vec<&String> = usable.clone();
+        let mut order: Vec<&String> = usable.to_vec();
         crate::sim::rng::Rng::stream(seed, &[0x7370_6c74]).shuffle(&mut order);
         let n = order.len();
         let (n_train, n_valid) = ((n as f64 * 0.7) as usize, (n as f64 * 0.15) as usize);
@@ -264,7 +296,7 @@ pub fn make_splits(
         source,
         ..Splits::default()
     };
-    for id in usable {
+    for &id in usable {
         match assignment.get(id.as_str()).map(|s| s.as_str()) {
             Some("train") => splits.train.push(id.clone()),
             Some("validation") | Some("valid") => splits.validation.push(id.clone()),
@@ -305,6 +337,7 @@ impl Inputs {
             n_outcomes,
             labels,
             label_present,
+            ..ModelData::default()
         }
     }
 }
@@ -407,20 +440,22 @@ impl Default for ModelHyper {
     }
 }
 
-struct TrainJob<'a> {
-    model_config: &'a ModelConfig,
-    train: &'a ModelData,
-    valid: &'a ModelData,
-    config: &'a TrainConfig,
-    out: &'a Path,
+/// A training run on some backend that writes the best weights to `out`: the one job both
+/// genomic and imaging models train through.
+pub(crate) struct TrainJob<'a> {
+    pub model_config: &'a ModelConfig,
+    pub train: &'a ModelData,
+    pub valid: &'a ModelData,
+    pub config: &'a TrainConfig,
+    pub out: &'a Path,
 }
 
 /// What a training run reports back from its backend.
-struct TrainSummary {
-    history: Vec<crate::train::EpochSummary>,
-    best_epoch: usize,
-    best_mean_auc: f64,
-    stopped_early: bool,
+pub(crate) struct TrainSummary {
+    pub history: Vec<crate::train::EpochSummary>,
+    pub best_epoch: usize,
+    pub best_mean_auc: f64,
+    pub stopped_early: bool,
 }
 
 impl BackendJob for TrainJob<'_> {
@@ -571,42 +606,16 @@ pub fn train_bundle(
         normalization: stats,
         tabular: schema,
         outcomes,
-        training: TrainingInfo {
-            genotypes: source.path().display().to_string(),
-            phenotypes: table.path().display().to_string(),
-            split_source: splits.source.clone(),
-            n_train: train_data.n,
-            n_validation: valid_data.n,
-            n_test: splits.test.len(),
-            seed: request.train.seed,
-            device: format!("{:?}", request.device).to_lowercase(),
-            epochs: request.train.epochs,
-            batch_size: request.train.batch_size,
-            lr: request.train.lr,
-            weight_decay: request.train.weight_decay,
-            warmup_fraction: request.train.warmup_fraction,
-            patience: request.train.patience,
-            epochs_run: summary.history.len(),
-            best_epoch: summary.best_epoch,
-            stopped_early: summary.stopped_early,
-            seconds: start.elapsed().as_secs_f64(),
-            data_description: request.data_description.clone(),
-        },
-        metrics: Metrics {
-            validation_auc: trained
-                .iter()
-                .cloned()
-                .zip(
-                    summary
-                        .history
-                        .get(summary.best_epoch)
-                        .map(|h| h.valid_auc.clone())
-                        .unwrap_or_default(),
-                )
-                .collect(),
-            mean_validation_auc: summary.best_mean_auc,
-            history: summary.history.clone(),
-        },
+        training: training_info(
+            source.path().display().to_string(),
+            table.path().display().to_string(),
+            &splits,
+            (train_data.n, valid_data.n),
+            (&request.train, request.device, &request.data_description),
+            &summary,
+            start.elapsed().as_secs_f64(),
+        ),
+        metrics: metrics(&trained, &summary),
     };
     let text = serde_json::to_string_pretty(&config).expect("serializable") + "\n";
     let path = staging.path().join(CONFIG_FILE);
@@ -615,6 +624,59 @@ pub fn train_bundle(
     std::fs::write(&path, model_card(&config)).map_err(io_err(&path))?;
     finish_staging(staging, out)?;
     Ok(config)
+}
+
+/// What `config.json` records about a training run. `inputs` and `labels` name the data
+/// (genotypes and phenotype table, or images folder and label table).
+pub(crate) fn training_info(
+    inputs: String,
+    labels: String,
+    splits: &Splits,
+    (n_train, n_validation): (usize, usize),
+    (train, device, description): (&TrainConfig, DeviceKind, &str),
+    summary: &TrainSummary,
+    seconds: f64,
+) -> TrainingInfo {
+    TrainingInfo {
+        genotypes: inputs,
+        phenotypes: labels,
+        split_source: splits.source.clone(),
+        n_train,
+        n_validation,
+        n_test: splits.test.len(),
+        seed: train.seed,
+        device: format!("{device:?}").to_lowercase(),
+        epochs: train.epochs,
+        batch_size: train.batch_size,
+        lr: train.lr,
+        weight_decay: train.weight_decay,
+        warmup_fraction: train.warmup_fraction,
+        patience: train.patience,
+        epochs_run: summary.history.len(),
+        best_epoch: summary.best_epoch,
+        stopped_early: summary.stopped_early,
+        seconds,
+        data_description: description.to_string(),
+    }
+}
+
+/// Validation metrics of the kept epoch, per trained outcome.
+pub(crate) fn metrics(trained: &[String], summary: &TrainSummary) -> Metrics {
+    Metrics {
+        validation_auc: trained
+            .iter()
+            .cloned()
+            .zip(
+                summary
+                    .history
+                    .get(summary.best_epoch)
+                    .map(|h| h.valid_auc.clone())
+                    .unwrap_or_default(),
+            )
+            .collect(),
+        mean_validation_auc: summary.best_mean_auc,
+        history: summary.history.clone(),
+    }
 }
 
 /// The transformer configuration for a panel layout and outcomes.
@@ -665,7 +727,7 @@ pub fn model_config_for(
     Ok(c)
 }
 
-fn staging_dir(out: &Path) -> Result<tempfile::TempDir, BundleError> {
+pub(crate) fn staging_dir(out: &Path) -> Result<tempfile::TempDir, BundleError> {
     if out.exists()
         && std::fs::read_dir(out)
             .map_err(io_err(out))?
@@ -688,7 +750,7 @@ fn staging_dir(out: &Path) -> Result<tempfile::TempDir, BundleError> {
         .map_err(io_err(&parent))
 }
 
-fn finish_staging(staging: tempfile::TempDir, out: &Path) -> Result<(), BundleError> {
+pub(crate) fn finish_staging(staging: tempfile::TempDir, out: &Path) -> Result<(), BundleError> {
     let staged = staging.keep();
     if out.exists() {
         std::fs::remove_dir(out).map_err(io_err(out))?;
@@ -843,6 +905,8 @@ struct PredictJob<'a> {
     dir: &'a Path,
     config: &'a ModelConfig,
     data: &'a ModelData,
+    /// Pooled embeddings instead of logits.
+    embed: bool,
 }
 
 impl BackendJob for PredictJob<'_> {
@@ -850,9 +914,11 @@ impl BackendJob for PredictJob<'_> {
 
     fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
         let model = crate::model::load_model::<B::InnerBackend>(self.dir, self.config, &device)?;
-        Ok(crate::model::predict_logits(
-            &model, self.data, 1024, &device,
-        )?)
+        Ok(if self.embed {
+            crate::model::embed(&model, self.data, 1024, &device)?
+        } else {
+            crate::model::predict_logits(&model, self.data, 1024, &device)?
+        })
     }
 }
 
@@ -875,21 +941,34 @@ pub fn predict_data(
     data: &ModelData,
     device: DeviceKind,
 ) -> Result<Vec<f32>, BundleError> {
-    let mut logits = if device == DeviceKind::Cpu {
-        cpu_model(dir, &config.model)?.logits(data)?
+    model_probabilities(dir, &config.model, &config.logit_offsets(), data, device)
+}
+
+/// Probabilities `n × outcomes` of the model in `dir` (weights) built from `model`, the
+/// logits shifted by `offsets`: on the CPU engine where it can run the model (one image),
+/// else on a burn backend.
+pub fn model_probabilities(
+    dir: &Path,
+    model: &ModelConfig,
+    offsets: &[f32],
+    data: &ModelData,
+    device: DeviceKind,
+) -> Result<Vec<f32>, BundleError> {
+    let mut logits = if device == DeviceKind::Cpu && model.cpu_engine_supported() {
+        cpu_model(dir, model)?.logits(data)?
     } else {
         run_on(
             device,
             PredictJob {
                 dir,
-                config: &config.model,
+                config: model,
                 data,
+                embed: false,
             },
         )??
     };
-    let offsets = config.logit_offsets();
     for row in logits.chunks_exact_mut(offsets.len()) {
-        for (v, offset) in row.iter_mut().zip(&offsets) {
+        for (v, offset) in row.iter_mut().zip(offsets) {
             *v = 1.0 / (1.0 + (-(*v + offset)).exp());
         }
     }
@@ -906,35 +985,62 @@ impl BundleConfig {
     /// prevalence and take the mean offset of the trained ones: their probabilities are on
     /// the scale of a typical trained outcome, not calibrated to their own prevalence.
     pub fn logit_offsets(&self) -> Vec<f32> {
-        let prevalence = |id: &str| {
+        prior_offsets(&self.model, |id| {
             self.outcomes
                 .iter()
                 .find(|o| o.id == id)
                 .and_then(|o| o.train_prevalence)
-                .filter(|p| *p > 0.0 && *p < 1.0)
-        };
-        let trained: Vec<f64> = self
-            .model
-            .outcomes
-            .iter()
-            .filter(|o| o.trained)
-            .filter_map(|o| prevalence(&o.id))
-            .map(|p| (p / (1.0 - p)).ln())
-            .collect();
-        let mean = if trained.is_empty() {
-            0.0
-        } else {
-            trained.iter().sum::<f64>() / trained.len() as f64
-        };
-        self.model
-            .outcomes
-            .iter()
-            .map(|o| match (o.trained, prevalence(&o.id)) {
-                (true, Some(p)) => (p / (1.0 - p)).ln() as f32,
-                (true, None) => 0.0,
-                (false, _) => mean as f32,
-            })
-            .collect()
+        })
+    }
+}
+
+/// The offsets of [`BundleConfig::logit_offsets`] for any model, given each outcome's
+/// training prevalence.
+pub fn prior_offsets(model: &ModelConfig, prevalence: impl Fn(&str) -> Option<f64>) -> Vec<f32> {
+    let prevalence = |id: &str| prevalence(id).filter(|p| *p > 0.0 && *p < 1.0);
+    let trained: Vec<f64> = model
+        .outcomes
+        .iter()
+        .filter(|o| o.trained)
+        .filter_map(|o| prevalence(&o.id))
+        .map(|p| (p / (1.0 - p)).ln())
+        .collect();
+    let mean = if trained.is_empty() {
+        0.0
+    } else {
+        trained.iter().sum::<f64>() / trained.len() as f64
+    };
+    model
+        .outcomes
+        .iter()
+        .map(|o| match (o.trained, prevalence(&o.id)) {
+            (true, Some(p)) => (p / (1.0 - p)).ln() as f32,
+            (true, None) => 0.0,
+            (false, _) => mean as f32,
+        })
+        .collect()
+}
+
+/// Pooled embeddings `n × d_model` of the model in `dir` for `data`: on the CPU engine
+/// where it can run the model, else on a burn backend.
+pub fn model_embeddings(
+    dir: &Path,
+    model: &ModelConfig,
+    data: &ModelData,
+    device: DeviceKind,
+) -> Result<Vec<f32>, BundleError> {
+    if device == DeviceKind::Cpu && model.cpu_engine_supported() {
+        Ok(cpu_model(dir, model)?.embeddings(data)?)
+    } else {
+        run_on(
+            device,
+            PredictJob {
+                dir,
+                config: model,
+                data,
+                embed: true,
+            },
+        )?
     }
 }
 
@@ -953,11 +1059,29 @@ pub fn write_predictions(
     ids: &[String],
     probs: &[f32],
 ) -> Result<(), BundleError> {
-    let n_out = config.model.outcomes.len();
-    let mut text = String::from("IID");
-    for o in &config.model.outcomes {
+    let outcomes: Vec<&str> = config
+        .model
+        .outcomes
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
+    write_probability_table(out, "IID", ids, &outcomes, probs)
+}
+
+/// Writes `id_column` then one probability column per outcome, atomically: the layout of
+/// `predict --out` for every modality.
+pub fn write_probability_table(
+    out: &Path,
+    id_column: &str,
+    ids: &[String],
+    outcomes: &[&str],
+    probs: &[f32],
+) -> Result<(), BundleError> {
+    let n_out = outcomes.len();
+    let mut text = String::from(id_column);
+    for o in outcomes {
         text.push('\t');
-        text.push_str(&o.id);
+        text.push_str(o);
     }
     text.push('\n');
     for (i, id) in ids.iter().enumerate() {
@@ -1087,6 +1211,7 @@ pub fn bench_model(
             n_outcomes: 8,
             labels,
             label_present: vec![1.0; n * 8],
+            ..ModelData::default()
         }
     };
     let train = make(samples, &mut rng);

@@ -1,20 +1,22 @@
 //! `evaluate`: argument validation and dispatch.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use medgem_prs::eval::cohort::{self, CohortRequest};
 use medgem_prs::eval::output::{self, RunInfo};
-use medgem_prs::eval::{self, EvalOptions};
+use medgem_prs::eval::{self, Baselines, EvalCohort, EvalOptions, Evaluation};
 use medgem_prs::io;
 use medgem_prs::pheno::PhenoTable;
 
-use super::model::{choose_model, device, score_options};
+use super::model::{choose_model, device, needed, score_options};
 use super::prs::{describe, genotype_options};
-use super::EvaluateArgs;
+use super::{EvaluateArgs, Modality};
 
-pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
-    let device = device(&args.device)?;
+/// The comparison settings of `evaluate`'s options, checked.
+fn eval_options(args: &EvaluateArgs) -> anyhow::Result<EvalOptions> {
     if args.folds < 2 {
         bail!(
             "--folds {}: cross-validation needs at least 2 folds",
@@ -29,17 +31,27 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             bail!("{}: --splits file not found", s.display());
         }
     }
-    let options = EvalOptions {
+    Ok(EvalOptions {
         balanced: args.balanced,
         draws: args.draws,
         folds: args.folds,
         seed: args.seed,
-    };
-    let open_options = genotype_options(&args.genotypes)?;
-    let quiet = args.genotypes.quiet;
+    })
+}
+
+pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
+    let device = device(&args.device)?;
+    let options = eval_options(&args)?;
+    if args.modality == Modality::Image {
+        return super::imaging::evaluate(args, options, device);
+    }
+    let genotypes = args.genotypes.required()?;
+    let phenotypes = needed(&args.phenotypes, "--phenotypes", "genomic")?;
+    let open_options = genotype_options(&genotypes)?;
+    let quiet = genotypes.quiet;
     let choice = choose_model(args.model.as_deref(), args.panel.as_deref())?;
-    let table = PhenoTable::read(&args.phenotypes)?;
-    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
+    let table = PhenoTable::read(phenotypes)?;
+    let mut source = io::open(&genotypes.genotypes, &open_options)?;
     if !quiet {
         eprintln!(
             "medgem-prs: {}; model {}; phenotypes from {}",
@@ -59,6 +71,35 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         device,
     };
     let (cohort, splits) = cohort::build(source.as_mut(), &request)?;
+    let info = RunInfo {
+        genotypes: genotypes.genotypes.display().to_string(),
+        model: choice.label.clone(),
+        model_name: choice.config.name.clone(),
+        phenotypes: phenotypes.display().to_string(),
+        split_source: splits.source.clone(),
+    };
+    compare(
+        &cohort,
+        &splits,
+        &options,
+        Baselines::Genomic,
+        &info,
+        &args.out,
+        quiet,
+    )
+}
+
+/// Fits the baselines, measures everything, writes the outputs and prints the verdicts:
+/// the part of `evaluate` every modality shares.
+pub(super) fn compare(
+    cohort: &EvalCohort,
+    splits: &medgem_prs::bundle::Splits,
+    options: &EvalOptions,
+    baselines: Baselines,
+    info: &RunInfo,
+    out: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
     if !quiet {
         eprintln!(
             "medgem-prs: {} ({} train, {} validation, {} test samples); {} outcomes",
@@ -69,6 +110,20 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
             cohort.outcomes.len()
         );
     }
+    let evaluation = measure(cohort, options, baselines, quiet)?;
+    let written = output::write(&evaluation, cohort, info, out)?;
+    if !quiet {
+        summary(&evaluation, &written, out);
+    }
+    Ok(())
+}
+
+fn measure(
+    cohort: &EvalCohort,
+    options: &EvalOptions,
+    baselines: Baselines,
+    quiet: bool,
+) -> anyhow::Result<Evaluation> {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -86,37 +141,30 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         }
         bar.set_message(format!("fitting baselines: {id}"));
     };
-    let evaluation = eval::evaluate(&cohort, &options, &progress)?;
+    let evaluation = eval::evaluate_with(cohort, options, baselines, &progress)?;
     bar.finish_and_clear();
-    let info = RunInfo {
-        genotypes: args.genotypes.genotypes.display().to_string(),
-        model: choice.label.clone(),
-        model_name: choice.config.name.clone(),
-        phenotypes: args.phenotypes.display().to_string(),
-        split_source: splits.source.clone(),
-    };
-    let written = output::write(&evaluation, &cohort, &info, &args.out)?;
-    if !quiet {
-        for r in &evaluation.outcomes {
-            let reference = output::reference_method(r.outcome.trained);
-            let full = |m| output::row(r, m, eval::Protocol::Full);
-            if let (Some(m), Some(b)) = (full(eval::baselines::Method::Model), full(reference)) {
-                eprintln!(
-                    "  {:<22} model AUROC {:.3}  {} {:.3}  p {:.3}  {}",
-                    r.outcome.id,
-                    m.auc,
-                    reference.as_str(),
-                    b.auc,
-                    b.p_vs_model.unwrap_or(f64::NAN),
-                    output::verdict(m, b)
-                );
-            }
+    Ok(evaluation)
+}
+
+fn summary(evaluation: &Evaluation, written: &[PathBuf], out: &Path) {
+    for r in &evaluation.outcomes {
+        let reference = output::reference_method_for(evaluation.baselines, r.outcome.trained);
+        let full = |m| output::row(r, m, eval::Protocol::Full);
+        if let (Some(m), Some(b)) = (full(eval::baselines::Method::Model), full(reference)) {
+            eprintln!(
+                "  {:<22} model AUROC {:.3}  {} {:.3}  p {:.3}  {}",
+                r.outcome.id,
+                m.auc,
+                reference.as_str(),
+                b.auc,
+                b.p_vs_model.unwrap_or(f64::NAN),
+                output::verdict(m, b)
+            );
         }
-        eprintln!(
-            "medgem-prs: wrote {} files into {}",
-            written.len(),
-            args.out.display()
-        );
     }
-    Ok(())
+    eprintln!(
+        "medgem-prs: wrote {} files into {}",
+        written.len(),
+        out.display()
+    );
 }

@@ -3,11 +3,13 @@
 
 mod evaluate;
 mod gwas;
+mod imaging;
 mod model;
 mod panel;
 mod prs;
 mod score;
 mod simulate;
+mod simulate_images;
 
 use std::path::PathBuf;
 
@@ -115,6 +117,8 @@ pub enum Command {
     ///   medgem-prs simulate --samples 10000 --variants 20000 --traits 64 --seed 7 --out sim
     #[command(verbatim_doc_comment)]
     Simulate(SimulateArgs),
+    #[command(verbatim_doc_comment)]
+    SimulateImages(simulate_images::SimulateImagesArgs),
     /// Train the genomic transformer on a cohort: linear scores of every panel trait ×
     /// threshold become a genomic image (one 8×8 tile per trait, channels = thresholds),
     /// which a ViT-style transformer reads with age, sex and BMI tokens and one query token
@@ -129,17 +133,33 @@ pub enum Command {
     /// Writes DIR/config.json (everything needed to rebuild the inputs), DIR/model.mpk
     /// (burn weights) and DIR/MODEL_CARD.md.
     ///
-    /// Example:
+    /// With --modality image the same transformer core and training loop read 2D medical
+    /// images instead: every image (PNG, JPEG or DICOM, after its rescale and VOI window)
+    /// is letterboxed to --image-size pixels, cut into --patch patches (one token each),
+    /// and one query per finding of --labels is trained (multi-label: `image` then 0/1/NA
+    /// columns, optional `split`). Training batches are augmented (flips, small rotations,
+    /// shifts, zooms, brightness and contrast) unless --no-augment.
+    ///
+    /// Examples:
     ///   medgem-prs train sim/genotypes.bed --phenotypes sim/phenotypes.tsv --panel sim/panel \
     ///       --out models/mine --epochs 30
+    ///   medgem-prs simulate-images --count 2000 --size 64 --seed 1 --out phantoms
+    ///   medgem-prs train --modality image --images phantoms/images \
+    ///       --labels phantoms/labels.tsv --out models/cxr
     #[command(verbatim_doc_comment)]
     Train(TrainArgs),
     /// Predict outcome probabilities with a trained model: IID then one column per outcome
     /// (trained and zero-shot). Refuses a panel other than the model's (sha256).
     ///
-    /// Example:
+    /// With --modality image: every image of --images (a folder or one file; PNG, JPEG,
+    /// DICOM), prepared as the model's config.json says; `image` then one column per
+    /// finding.
+    ///
+    /// Examples:
     ///   medgem-prs predict cohort.vcf.gz --model models/mine --panel sim/panel \
     ///       --covariates covariates.tsv --out predictions.tsv
+    ///   medgem-prs predict --modality image --model models/cxr --images dicoms/ \
+    ///       --out findings.tsv
     #[command(verbatim_doc_comment)]
     Predict(PredictArgs),
     /// Compare a trained model with the linear baselines on the test split, as the paper
@@ -165,9 +185,17 @@ pub enum Command {
     /// score label, to recompute every number), report.json, and per outcome
     /// roc_<outcome>.svg/.png and calibration_<outcome>.svg/.png.
     ///
-    /// Example:
+    /// With --modality image (--images, --labels): the same outputs per finding, against
+    ///   pixel_ridge         ridge logistic regression on the image's patch means (a
+    ///                       linear model on a thumbnail), λ by cross-validation
+    ///   linear_probe        as above
+    /// on the test split of the model's own split (same seed) or the table's `split`.
+    ///
+    /// Examples:
     ///   medgem-prs evaluate sim/genotypes.vcf.gz --model models/mine --panel sim/panel \
     ///       --phenotypes sim/phenotypes.tsv --out eval/
+    ///   medgem-prs evaluate --modality image --model models/cxr --images phantoms/images \
+    ///       --labels phantoms/labels.tsv --out eval-cxr/
     #[command(verbatim_doc_comment)]
     Evaluate(EvaluateArgs),
     /// Compute the genomic images a model reads: a table of every tile's value per channel,
@@ -215,6 +243,56 @@ pub struct GenotypeArgs {
     /// No progress bars or informational messages.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// [`GenotypeArgs`] of the model commands, where `--modality image` takes no genotypes.
+#[derive(Args, Debug, Clone)]
+pub struct ModelGenotypeArgs {
+    /// Genotypes: VCF (plain or BGZF .vcf.gz, with .tbi/.csi for region queries), BCF,
+    /// BGEN v1.1/v1.2 (with .bgi for skipping), or a PLINK 1 .bed (or its prefix).
+    /// The format is recognised from the file's content. Not with --modality image.
+    pub genotypes: Option<PathBuf>,
+    /// BGEN .sample file with the sample IDs (when the BGEN file has none, or to override).
+    #[arg(long = "sample", value_name = "FILE")]
+    pub sample_file: Option<PathBuf>,
+    /// VCF/BCF field to take dosages from: DS, GP, GT, or auto (DS, else GP, else GT).
+    #[arg(long, value_name = "FIELD", default_value = "auto")]
+    pub dosage_field: String,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bars or informational messages.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl ModelGenotypeArgs {
+    /// The genotype options of a genomic run; an error when GENOTYPES is missing.
+    pub fn required(&self) -> anyhow::Result<GenotypeArgs> {
+        let Some(genotypes) = self.genotypes.clone() else {
+            anyhow::bail!(
+                "missing GENOTYPES: a genomic model reads a genotype file (for images use \
+                 --modality image --images DIR)"
+            );
+        };
+        Ok(GenotypeArgs {
+            genotypes,
+            sample_file: self.sample_file.clone(),
+            dosage_field: self.dosage_field.clone(),
+            threads: self.threads,
+            quiet: self.quiet,
+        })
+    }
+}
+
+/// What a model reads.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Modality {
+    /// Genotypes, scored into the genomic image, plus covariates.
+    #[default]
+    Genomic,
+    /// 2D medical images (PNG, JPEG, DICOM) with multi-label findings.
+    Image,
 }
 
 #[derive(Args, Debug)]
@@ -343,6 +421,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gwas(args) => gwas::run(args),
         Command::Index(args) => prs::index(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::SimulateImages(args) => simulate_images::run(args),
         Command::Train(args) => model::train(args),
         Command::Predict(args) => model::predict(args),
         Command::Evaluate(args) => evaluate::run(args),
@@ -424,13 +503,21 @@ pub struct SimulateArgs {
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     #[command(flatten)]
-    pub genotypes: GenotypeArgs,
+    pub genotypes: ModelGenotypeArgs,
+    /// What the model reads: genomic (GENOTYPES, --phenotypes/--covariates) or image
+    /// (--images, --labels).
+    #[arg(long, value_enum, default_value = "genomic")]
+    pub modality: Modality,
     /// Phenotype table: IID, age, sex, bmi, optional split and PC columns, outcome columns.
+    /// Genomic models.
     #[arg(long, value_name = "TSV")]
-    pub phenotypes: PathBuf,
+    pub phenotypes: Option<PathBuf>,
     /// Panel directory (manifest.toml and scoring files), e.g. from `panel build`.
+    /// Genomic models.
     #[arg(long, value_name = "DIR")]
-    pub panel: PathBuf,
+    pub panel: Option<PathBuf>,
+    #[command(flatten)]
+    pub image: ImageTrainArgs,
     /// Model directory to write (must not exist or be empty).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -496,10 +583,47 @@ pub struct TrainArgs {
     pub data_description: Option<String>,
 }
 
+/// Options of `train --modality image`.
+#[derive(Args, Debug, Clone)]
+pub struct ImageTrainArgs {
+    /// Folder of images (PNG, JPEG, DICOM) named in --labels. Image models.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// Label table: `image` (file name inside --images), one 0/1/NA column per finding,
+    /// optionally `split` (train/validation/test). Image models.
+    #[arg(long, value_name = "TSV")]
+    pub labels: Option<PathBuf>,
+    /// Side of the square model input in pixels (images are letterboxed and resized).
+    #[arg(long, default_value_t = 64, value_name = "PX")]
+    pub image_size: usize,
+    /// 1 (grayscale) or 3 (RGB).
+    #[arg(long, default_value_t = 1)]
+    pub channels: usize,
+    /// Patch side in pixels: each patch is one token (--image-size must be a multiple).
+    #[arg(long, default_value_t = 16, value_name = "PX")]
+    pub patch: usize,
+    /// Feature maps of the convolutional stem before the patch projection (3×3 conv, GELU,
+    /// 2×2 max-pool, 3×3 conv, GELU); 0 for a plain ViT patch projection.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub stem: usize,
+    /// DICOM VOI window CENTER,WIDTH in modality units (e.g. 40,400 for CT soft tissue),
+    /// instead of each file's own window.
+    #[arg(long, value_name = "C,W")]
+    pub window: Option<String>,
+    /// Train on the images as they are (default: random flips, small rotations, shifts,
+    /// zooms and intensity changes per batch).
+    #[arg(long)]
+    pub no_augment: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct PredictArgs {
     #[command(flatten)]
-    pub genotypes: GenotypeArgs,
+    pub genotypes: ModelGenotypeArgs,
+    /// What the model reads: genomic (GENOTYPES, --phenotypes/--covariates) or image
+    /// (--images, --labels).
+    #[arg(long, value_enum, default_value = "genomic")]
+    pub modality: Modality,
     /// Only these samples (one ID per line), e.g. one chunk of a cohort in a pipeline.
     #[arg(long, value_name = "FILE")]
     pub samples: Option<PathBuf>,
@@ -513,9 +637,13 @@ pub struct PredictArgs {
     /// Table with IID, age, sex, bmi (and PCs); without it they are treated as missing.
     #[arg(long, value_name = "TSV")]
     pub covariates: Option<PathBuf>,
-    /// Output TSV: IID, then one probability per outcome.
+    /// Output TSV: IID (image models: `image`), then one probability per outcome.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// With --modality image: a folder of images (PNG, JPEG, DICOM; DICOM files may have
+    /// no extension), or a single image file.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
     /// cpu or cuda.
     #[arg(long, default_value = "cpu")]
     pub device: String,
@@ -526,7 +654,11 @@ pub struct PredictArgs {
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
     #[command(flatten)]
-    pub genotypes: GenotypeArgs,
+    pub genotypes: ModelGenotypeArgs,
+    /// What the model reads: genomic (GENOTYPES, --phenotypes/--covariates) or image
+    /// (--images, --labels).
+    #[arg(long, value_enum, default_value = "genomic")]
+    pub modality: Modality,
     /// Model directory written by `train` (default: the embedded default model, with its
     /// panel).
     #[arg(long, value_name = "DIR")]
@@ -537,7 +669,13 @@ pub struct EvaluateArgs {
     /// Phenotype table: IID, age, sex, bmi (PCs), outcome columns (0/1/NA) and optionally
     /// a `split` column.
     #[arg(long, value_name = "TSV")]
-    pub phenotypes: PathBuf,
+    pub phenotypes: Option<PathBuf>,
+    /// With --modality image: the folder of images named in --labels.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// With --modality image: the label table (`image`, findings, optional `split`).
+    #[arg(long, value_name = "TSV")]
+    pub labels: Option<PathBuf>,
     /// `IID split` file (train/validation/test), overriding the table's split column.
     #[arg(long, value_name = "TSV")]
     pub splits: Option<PathBuf>,

@@ -15,7 +15,7 @@ use medgem_prs::score::ScoreOptions;
 use medgem_prs::train::TrainConfig;
 
 use super::prs::{describe, genotype_options};
-use super::{BenchInferenceArgs, BenchModelArgs, EncodeArgs, PredictArgs, TrainArgs};
+use super::{BenchInferenceArgs, BenchModelArgs, EncodeArgs, Modality, PredictArgs, TrainArgs};
 
 pub(super) fn device(name: &str) -> anyhow::Result<DeviceKind> {
     name.parse::<DeviceKind>()
@@ -47,12 +47,19 @@ pub(super) fn score_options(
     })
 }
 
-pub fn train(args: TrainArgs) -> anyhow::Result<()> {
-    let device = device(&args.device)?;
-    let fill: FillMode = args
-        .fill
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--fill: {e}"))?;
+/// `--name`, `--phenotypes` and friends that one modality needs: an error naming the flag.
+pub(super) fn needed<'a, T>(
+    value: &'a Option<T>,
+    flag: &str,
+    modality: &str,
+) -> anyhow::Result<&'a T> {
+    value
+        .as_ref()
+        .with_context(|| format!("{flag} is required for a {modality} model"))
+}
+
+/// Checks shared by the training options of every modality.
+pub(super) fn check_train_args(args: &TrainArgs) -> anyhow::Result<()> {
     if args.epochs == 0 || args.batch_size == 0 {
         bail!("--epochs and --batch-size must be at least 1");
     }
@@ -66,50 +73,77 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
             args.heads
         );
     }
-    let open_options = genotype_options(&args.genotypes)?;
-    let quiet = args.genotypes.quiet;
-    let table = PhenoTable::read(&args.phenotypes)?;
-    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
+    Ok(())
+}
+
+/// The transformer size of `train`'s options.
+pub(super) fn hyper(args: &TrainArgs) -> ModelHyper {
+    ModelHyper {
+        d_model: args.d_model,
+        n_heads: args.heads,
+        n_layers: args.layers,
+        d_ff: args.d_ff,
+        dropout: args.dropout,
+        linear_readout: !args.no_linear_readout,
+    }
+}
+
+/// The training-loop settings of `train`'s options.
+pub(super) fn train_config(args: &TrainArgs) -> TrainConfig {
+    TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        weight_decay: args.weight_decay,
+        warmup_fraction: args.warmup,
+        patience: args.patience,
+        seed: args.seed,
+        checkpoint_dir: args.checkpoint_dir.clone(),
+        resume: args.resume,
+        progress: !args.genotypes.quiet,
+        stop_after_epochs: None,
+        augment: None,
+    }
+}
+
+pub fn train(args: TrainArgs) -> anyhow::Result<()> {
+    if args.modality == Modality::Image {
+        return super::imaging::train(args);
+    }
+    check_train_args(&args)?;
+    let genotypes = args.genotypes.required()?;
+    let phenotypes = needed(&args.phenotypes, "--phenotypes", "genomic")?;
+    let panel = needed(&args.panel, "--panel", "genomic")?;
+    let device = device(&args.device)?;
+    let fill: FillMode = args
+        .fill
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--fill: {e}"))?;
+    let open_options = genotype_options(&genotypes)?;
+    let quiet = genotypes.quiet;
+    let table = PhenoTable::read(phenotypes)?;
+    let mut source = io::open(&genotypes.genotypes, &open_options)?;
     if !quiet {
         eprintln!(
             "medgem-prs: {}; phenotypes from {}; panel {}",
             describe(source.as_ref()),
             table.path().display(),
-            args.panel.display()
+            panel.display()
         );
     }
     let request = TrainRequest {
         name: args.name.clone().unwrap_or_else(|| file_name(&args.out)),
-        panel_dir: args.panel.clone(),
+        panel_dir: panel.clone(),
         fill,
-        model: ModelHyper {
-            d_model: args.d_model,
-            n_heads: args.heads,
-            n_layers: args.layers,
-            d_ff: args.d_ff,
-            dropout: args.dropout,
-            linear_readout: !args.no_linear_readout,
-        },
-        train: TrainConfig {
-            epochs: args.epochs,
-            batch_size: args.batch_size,
-            lr: args.lr,
-            weight_decay: args.weight_decay,
-            warmup_fraction: args.warmup,
-            patience: args.patience,
-            seed: args.seed,
-            checkpoint_dir: args.checkpoint_dir.clone(),
-            resume: args.resume,
-            progress: !quiet,
-            stop_after_epochs: None,
-        },
+        model: hyper(&args),
+        train: train_config(&args),
         device,
         splits_file: args.splits.clone(),
         score: score_options(args.min_overlap, !quiet, None)?,
         data_description: args
             .data_description
             .clone()
-            .unwrap_or_else(|| format!("{}", args.phenotypes.display())),
+            .unwrap_or_else(|| format!("{}", phenotypes.display())),
     };
     let config = bundle::train_bundle(source.as_mut(), &table, &request, &args.out)?;
     if !quiet {
@@ -125,7 +159,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn file_name(p: &Path) -> String {
+pub(super) fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "model".into())
@@ -178,16 +212,20 @@ pub(super) fn choose_model(
 }
 
 pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
+    if args.modality == Modality::Image {
+        return super::imaging::predict(args);
+    }
     let device = device(&args.device)?;
-    let open_options = genotype_options(&args.genotypes)?;
-    let quiet = args.genotypes.quiet;
+    let genotypes = args.genotypes.required()?;
+    let open_options = genotype_options(&genotypes)?;
+    let quiet = genotypes.quiet;
     let choice = choose_model(args.model.as_deref(), args.panel.as_deref())?;
     let (config, panel) = (&choice.config, &choice.panel);
     let covariates = match &args.covariates {
         Some(p) => Some(PhenoTable::read(p)?),
         None => None,
     };
-    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
+    let mut source = io::open(&genotypes.genotypes, &open_options)?;
     if !quiet {
         eprintln!(
             "medgem-prs: {}; model {} ({} outcomes)",

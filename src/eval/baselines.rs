@@ -33,15 +33,18 @@ pub enum Method {
     SinglePrs,
     LinearProbe,
     CorrelatedOutcome,
+    /// Imaging models: ridge logistic regression on the image's patch means.
+    PixelRidge,
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [
+    pub const ALL: [Method; 6] = [
         Method::Model,
         Method::Ensemble,
         Method::SinglePrs,
         Method::LinearProbe,
         Method::CorrelatedOutcome,
+        Method::PixelRidge,
     ];
 
     /// The name in `comparison.tsv` and `predictions.tsv` (DESIGN.md).
@@ -52,6 +55,7 @@ impl Method {
             Method::SinglePrs => "single_prs",
             Method::LinearProbe => "linear_probe",
             Method::CorrelatedOutcome => "correlated_outcome",
+            Method::PixelRidge => "pixel_ridge",
         }
     }
 }

@@ -177,10 +177,24 @@ pub struct OutcomeResult {
     pub rows: Vec<Row>,
 }
 
+/// Which baselines a comparison fits: those of the genomic model (the paper's), or those
+/// of an imaging model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Baselines {
+    /// ensemble, single_prs, linear_probe, correlated_outcome.
+    #[default]
+    Genomic,
+    /// pixel_ridge (ridge on the cohort's `prs` columns, which hold the image's patch
+    /// means) and linear_probe.
+    Image,
+}
+
 /// The whole comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct Evaluation {
     pub options: EvalOptions,
+    pub baselines: Baselines,
     pub n_train: usize,
     pub n_validation: usize,
     pub n_test: usize,
@@ -355,11 +369,21 @@ fn outcome_rows(
     rows
 }
 
-/// Fits the baselines and measures every method on the test split. `progress` is told
-/// each outcome as it starts.
+/// Fits the genomic baselines and measures every method on the test split. `progress` is
+/// told each outcome as it starts.
 pub fn evaluate(
     cohort: &EvalCohort,
     options: &EvalOptions,
+    progress: &dyn Fn(&str),
+) -> Result<Evaluation, EvalError> {
+    evaluate_with(cohort, options, Baselines::Genomic, progress)
+}
+
+/// [`evaluate`] with the baselines of `baselines`.
+pub fn evaluate_with(
+    cohort: &EvalCohort,
+    options: &EvalOptions,
+    baselines: Baselines,
     progress: &dyn Fn(&str),
 ) -> Result<Evaluation, EvalError> {
     let n_test = cohort.rows_of(Split::Test).len();
@@ -384,13 +408,23 @@ pub fn evaluate(
         let mut predictions = vec![(Method::Model, at_test(&cohort.model[o]))];
         let mut fits = Vec::new();
         let ensemble = baselines::ridge_baseline(cohort, &features, o, options);
-        let single = baselines::single_prs(cohort, o);
         let probe = baselines::ridge_baseline(cohort, &probe_features, o, options);
-        for (method, fitted) in [
-            (Method::Ensemble, &ensemble),
-            (Method::SinglePrs, &single),
-            (Method::LinearProbe, &probe),
-        ] {
+        let single;
+        let methods = match baselines {
+            Baselines::Genomic => {
+                single = baselines::single_prs(cohort, o);
+                vec![
+                    (Method::Ensemble, &ensemble),
+                    (Method::SinglePrs, &single),
+                    (Method::LinearProbe, &probe),
+                ]
+            }
+            Baselines::Image => vec![
+                (Method::PixelRidge, &ensemble),
+                (Method::LinearProbe, &probe),
+            ],
+        };
+        for (method, fitted) in methods {
             if fitted.info.skipped.is_none() {
                 predictions.push((method, at_test(&fitted.probabilities)));
             }
@@ -436,6 +470,7 @@ pub fn evaluate(
     results.sort_by_key(|(o, _)| *o);
     Ok(Evaluation {
         options: options.clone(),
+        baselines,
         n_train: cohort.rows_of(Split::Train).len(),
         n_validation: cohort.rows_of(Split::Validation).len(),
         n_test,

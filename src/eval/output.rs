@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::baselines::Method;
 use super::metrics::{calibration_bins, roc_curve, thin_curve};
-use super::{EvalCohort, EvalError, Evaluation, OutcomeResult, Protocol, Row};
+use super::{Baselines, EvalCohort, EvalError, Evaluation, OutcomeResult, Protocol, Row};
 use crate::report::plot::{LinePlot, Series, PALETTE};
 use crate::util::{fmt_f64, OutputSet};
 
@@ -142,6 +142,14 @@ pub fn row(r: &OutcomeResult, method: Method, protocol: Protocol) -> Option<&Row
 
 /// The baseline an outcome's verdict is about: the ensemble for trained outcomes, the
 /// correlated-outcome ensemble for zero-shot ones (the paper's comparisons).
+pub fn reference_method_for(baselines: Baselines, trained: bool) -> Method {
+    match baselines {
+        Baselines::Genomic => reference_method(trained),
+        Baselines::Image => Method::PixelRidge,
+    }
+}
+
+/// [`reference_method_for`] the genomic baselines.
 pub fn reference_method(trained: bool) -> Method {
     if trained {
         Method::Ensemble
@@ -222,9 +230,13 @@ pub fn comparison_md(eval: &Evaluation, info: &RunInfo) -> String {
         "# medgem-prs evaluate: {} against linear baselines\n",
         info.model_name
     );
+    let (inputs, labels) = match eval.baselines {
+        Baselines::Genomic => ("genotypes", "phenotypes"),
+        Baselines::Image => ("images", "labels"),
+    };
     let _ = writeln!(
         s,
-        "- genotypes: `{}`\n- model: `{}`\n- phenotypes: `{}`\n- splits: {} ({} train, {} validation, {} test samples)\n- balanced protocol: up to {} cases and {} controls per draw, {} seeded draws (seed {}); ridge penalties by {}-fold cross-validation on the train split\n- tool: medgem-prs {}\n",
+        "- {inputs}: `{}`\n- model: `{}`\n- {labels}: `{}`\n- splits: {} ({} train, {} validation, {} test samples)\n- balanced protocol: up to {} cases and {} controls per draw, {} seeded draws (seed {}); ridge penalties by {}-fold cross-validation on the train split\n- tool: medgem-prs {}\n",
         info.genotypes,
         info.model,
         info.phenotypes,
@@ -239,11 +251,14 @@ pub fn comparison_md(eval: &Evaluation, info: &RunInfo) -> String {
         o.folds,
         env!("CARGO_PKG_VERSION"),
     );
-    s.push_str("## Verdicts\n\nThe model against the paper's baseline for each outcome: the ensemble of all scores and demographics for in-distribution outcomes, the ensemble of the most correlated in-distribution outcome for out-of-distribution (zero-shot) ones. Paired DeLong test, two-sided, α = 0.05; balanced columns give the mean AUROC over draws and the median p.\n\n");
+    s.push_str(match eval.baselines {
+        Baselines::Genomic => "## Verdicts\n\nThe model against the paper's baseline for each outcome: the ensemble of all scores and demographics for in-distribution outcomes, the ensemble of the most correlated in-distribution outcome for out-of-distribution (zero-shot) ones. Paired DeLong test, two-sided, α = 0.05; balanced columns give the mean AUROC over draws and the median p.\n\n",
+        Baselines::Image => "## Verdicts\n\nThe model against `pixel_ridge`, ridge logistic regression on the image's patch means (a linear model on a thumbnail), for each finding. Paired DeLong test, two-sided, α = 0.05; balanced columns give the mean AUROC over draws and the median p.\n\n",
+    });
     s.push_str("| outcome | dist. | baseline | model AUROC (full) | baseline AUROC (full) | p (full) | verdict (full) | model AUROC (balanced) | baseline AUROC (balanced) | p (balanced) | verdict (balanced) |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     let mut tally: [(usize, usize, usize); 2] = [(0, 0, 0); 2];
     for r in &eval.outcomes {
-        let reference = reference_method(r.outcome.trained);
+        let reference = reference_method_for(eval.baselines, r.outcome.trained);
         let mut cells = vec![
             r.outcome.id.clone(),
             distribution(r.outcome.trained).into(),
@@ -273,7 +288,9 @@ pub fn comparison_md(eval: &Evaluation, info: &RunInfo) -> String {
         "\nOn the full test split the model is significantly better on {} in-distribution outcomes, not significantly different on {}, and worse on {}; against the correlated-outcome baseline on the out-of-distribution outcomes: better on {}, not different on {}, worse on {}.\n",
         tally[0].0, tally[0].1, tally[0].2, tally[1].0, tally[1].1, tally[1].2
     );
-    s.push_str("For out-of-distribution outcomes, `ensemble`, `single_prs` and `linear_probe` were fitted on that outcome's own training labels, which the model never saw: they are supervised references, not the paper's comparison.\n");
+    if eval.baselines == Baselines::Genomic {
+        s.push_str("For out-of-distribution outcomes, `ensemble`, `single_prs` and `linear_probe` were fitted on that outcome's own training labels, which the model never saw: they are supervised references, not the paper's comparison.\n");
+    }
     s.push_str("\n## Full test split\n");
     protocol_table(&mut s, eval, Protocol::Full);
     if eval
@@ -420,7 +437,7 @@ pub fn report_json(eval: &Evaluation, info: &RunInfo) -> serde_json::Value {
                 "name": r.outcome.name,
                 "distribution": distribution(r.outcome.trained),
                 "anchors": r.outcome.anchors,
-                "baseline": reference_method(r.outcome.trained),
+                "baseline": reference_method_for(eval.baselines, r.outcome.trained),
                 "fits": r.fits.iter().map(|(m, f)| json!({"method": m, "fit": f})).collect::<Vec<_>>(),
                 "rows": r.rows,
                 "roc": curves(roc_curves(r)),

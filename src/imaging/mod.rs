@@ -9,6 +9,7 @@
 //! genomic image.
 
 pub mod augment;
+pub mod bundle;
 pub mod decode;
 pub mod prepare;
 
@@ -28,8 +29,18 @@ pub enum ImagingError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{}: line {line}: {message}", path.display())]
+    Table {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
 }
 
 /// A decoded picture: `height × width` pixels of `channels` interleaved values (1 gray or

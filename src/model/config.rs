@@ -29,11 +29,52 @@ pub struct OutcomeQuery {
     pub trained: bool,
 }
 
+/// What the model's first image holds. Only the training loop cares (medical images are
+/// augmented, the genomic image never is); the transformer core does not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageKind {
+    /// The genomic image: one tile per trait, channels = p-value thresholds.
+    #[default]
+    Genomic,
+    /// A 2D medical image (radiograph, photograph ...), see `crate::imaging`.
+    Medical,
+}
+
+/// A second image in the same token sequence: a medical image beside the genomic image
+/// (mixed input). Its patches get their own projection and position embeddings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanInput {
+    /// `[C, H, W]`, H and W multiples of `patch`.
+    pub shape: [usize; 3],
+    /// Patch side in pixels.
+    pub patch: usize,
+}
+
+impl ScanInput {
+    /// Patches of the scan.
+    pub fn n_tiles(&self) -> usize {
+        let [_, h, w] = self.shape;
+        (h / self.patch.max(1)) * (w / self.patch.max(1))
+    }
+}
+
 /// Shape of the transformer, its inputs and its outcomes.
 #[derive(Config, Debug, PartialEq)]
 pub struct ModelConfig {
-    /// Genomic image `[C, H, W]`: C thresholds, H and W multiples of `patch`.
+    /// First image `[C, H, W]`, H and W multiples of `patch`: the genomic image (C
+    /// thresholds, one tile per trait) or, for an imaging model, the medical image.
     pub image_shape: [usize; 3],
+    /// What the first image is.
+    #[config(default = "ImageKind::Genomic")]
+    pub image_kind: ImageKind,
+    /// A medical image read beside the first one (mixed genomic + imaging input).
+    #[config(default = "None")]
+    pub scan: Option<ScanInput>,
+    /// Feature maps of the convolutional stem in front of every medical image's patch
+    /// projection (`encoders::ConvStem`); 0: none. The genomic image never has one.
+    #[config(default = 0)]
+    pub stem_features: usize,
     /// Patch side in pixels ([`TILE_SIDE`] puts one trait in each patch).
     #[config(default = 8)]
     pub patch: usize,
@@ -91,9 +132,19 @@ impl ModelConfig {
             .collect()
     }
 
-    /// Sequence length seen by the transformer: patches, tabular tokens, outcome queries.
+    /// Whether the CPU inference engine can run the model (one image, no stem).
+    pub fn cpu_engine_supported(&self) -> bool {
+        self.scan.is_none() && (self.stem_features == 0 || self.image_kind == ImageKind::Genomic)
+    }
+
+    /// Context tokens: first-image patches, scan patches, tabular tokens.
+    pub fn n_context(&self) -> usize {
+        self.n_tiles() + self.scan.as_ref().map_or(0, ScanInput::n_tiles) + self.n_tabular
+    }
+
+    /// Sequence length seen by the transformer: context tokens and outcome queries.
     pub fn n_tokens(&self) -> usize {
-        self.n_tiles() + self.n_tabular + self.n_outcomes()
+        self.n_context() + self.n_outcomes()
     }
 
     /// Checks that the configuration describes a network that can be built.
@@ -108,6 +159,30 @@ impl ModelConfig {
                 "image shape {:?} must be non-empty with H and W multiples of the patch size {}",
                 self.image_shape, self.patch
             ));
+        }
+        if let Some(scan) = &self.scan {
+            let [c, h, w] = scan.shape;
+            if scan.patch == 0
+                || c == 0
+                || h == 0
+                || w == 0
+                || h % scan.patch != 0
+                || w % scan.patch != 0
+            {
+                return bad(format!(
+                    "scan shape {:?} must be non-empty with H and W multiples of its patch size {}",
+                    scan.shape, scan.patch
+                ));
+            }
+        }
+        if self.stem_features > 0 {
+            let odd_patch = (self.image_kind == ImageKind::Medical && self.patch % 2 != 0)
+                || self.scan.as_ref().is_some_and(|s| s.patch % 2 != 0);
+            if odd_patch {
+                return bad(
+                    "a convolutional stem halves the image: patch sizes must be even".into(),
+                );
+            }
         }
         if self.d_model == 0 || self.n_heads == 0 || !self.d_model.is_multiple_of(self.n_heads) {
             return bad(format!(
@@ -227,6 +302,31 @@ mod tests {
         let mut c = config();
         c.outcomes[0].trained = false;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn scan_adds_its_patches_to_the_context() {
+        let mut c = config();
+        c.scan = Some(ScanInput {
+            shape: [1, 32, 32],
+            patch: 16,
+        });
+        assert_eq!(c.n_context(), 6 + 4 + 2);
+        assert_eq!(c.n_tokens(), 6 + 4 + 2 + 2);
+        c.validate().unwrap();
+        c.scan.as_mut().unwrap().patch = 12;
+        assert!(c.validate().unwrap_err().to_string().contains("scan shape"));
+    }
+
+    #[test]
+    fn configs_without_the_imaging_fields_still_parse() {
+        let mut json = serde_json::to_value(config()).unwrap();
+        let object = json.as_object_mut().unwrap();
+        object.remove("scan");
+        object.remove("image_kind");
+        let back: ModelConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back, config());
+        assert_eq!(back.image_kind, ImageKind::Genomic);
     }
 
     #[test]

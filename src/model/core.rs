@@ -10,9 +10,9 @@ use burn::prelude::*;
 use burn::tensor::activation::gelu;
 use burn::tensor::{Bool, TensorData};
 
-use super::config::ModelConfig;
+use super::config::{ImageKind, ModelConfig};
 use super::encoders::{PatchEncoder, TabularBatch, TabularEncoder, TokenEncoder};
-use super::ModelError;
+use super::{ModelError, ModelInputs};
 
 /// Epsilon of every layer normalisation in the model (burn's default, fixed here so that
 /// the CPU inference engine uses the same value).
@@ -61,16 +61,20 @@ pub struct ModelOutput<B: Backend> {
     pub embedding: Tensor<B, 2>,
 }
 
-/// Genomic image + tabular covariates -> risk logits (Med-Gemini-Polygenic style).
+/// Genomic image + tabular covariates -> risk logits (Med-Gemini-Polygenic style); or a
+/// medical image, or both, through the same core.
 ///
-/// The sequence is `[patch tokens ; tabular tokens ; outcome query tokens]`. An attention
+/// The sequence is `[patch tokens ; scan patch tokens ; tabular tokens ; outcome query
+/// tokens]`; the scan part is there only for mixed models (`ModelConfig::scan`). An attention
 /// mask stops context tokens (patches, covariates) from attending to queries and queries
 /// from attending to each other, so an outcome's logit depends only on the sample and on
 /// that outcome's query: adding a zero-shot outcome never changes the others.
 #[derive(Module, Debug)]
 pub struct Model<B: Backend> {
-    /// Genomic-image encoder.
+    /// Encoder of the first image (genomic, or medical for an imaging model).
     pub patches: PatchEncoder<B>,
+    /// Encoder of the second, medical image of a mixed model.
+    pub scan: Option<PatchEncoder<B>>,
     /// Covariate encoder; `None` when there are no covariates.
     pub tabular: Option<TabularEncoder<B>>,
     /// Normalises a query's anchor mean before the query map: a mean of many anchors shrinks
@@ -100,6 +104,7 @@ pub struct Model<B: Backend> {
     /// `true` where attention is forbidden, `[n_tokens, n_tokens]`.
     attention_mask: Tensor<B, 2, Bool>,
     image_shape: [usize; 3],
+    scan_shape: Option<[usize; 3]>,
     patch: usize,
     n_tabular: usize,
     n_context: usize,
@@ -115,7 +120,7 @@ impl ModelConfig {
         let n_tiles = self.n_tiles();
         let n_outcomes = self.n_outcomes();
         let trained = self.trained_indices();
-        let n_context = n_tiles + self.n_tabular;
+        let n_context = self.n_context();
 
         let encoder = TransformerEncoderConfig::new(d, self.d_ff, self.n_heads, self.n_layers)
             .with_dropout(self.dropout)
@@ -141,7 +146,20 @@ impl ModelConfig {
         );
 
         let model = Model {
-            patches: PatchEncoder::new(self.image_shape, self.patch, d, device),
+            patches: PatchEncoder::with_stem(
+                self.image_shape,
+                self.patch,
+                if self.image_kind == ImageKind::Medical {
+                    self.stem_features
+                } else {
+                    0
+                },
+                d,
+                device,
+            ),
+            scan: self.scan.as_ref().map(|scan| {
+                PatchEncoder::with_stem(scan.shape, scan.patch, self.stem_features, d, device)
+            }),
             tabular: (self.n_tabular > 0).then(|| TabularEncoder::new(self.n_tabular, d, device)),
             query_norm: LayerNormConfig::new(d)
                 .with_epsilon(LAYER_NORM_EPS)
@@ -172,6 +190,7 @@ impl ModelConfig {
             trained_selection,
             attention_mask,
             image_shape: self.image_shape,
+            scan_shape: self.scan.as_ref().map(|s| s.shape),
             patch: self.patch,
             n_tabular: self.n_tabular,
             n_context,
@@ -206,6 +225,11 @@ impl<B: Backend> Model<B> {
     /// Image shape `[C, H, W]` the model reads.
     pub fn image_shape(&self) -> [usize; 3] {
         self.image_shape
+    }
+
+    /// Shape of the second image of a mixed model.
+    pub fn scan_shape(&self) -> Option<[usize; 3]> {
+        self.scan_shape
     }
 
     /// Number of covariates the model reads.
@@ -285,6 +309,26 @@ impl<B: Backend> Model<B> {
         tabular: Tensor<B, 2>,
         present: Tensor<B, 2>,
     ) -> ModelOutput<B> {
+        self.forward_inputs(ModelInputs {
+            images,
+            scan: None,
+            tabular,
+            present,
+        })
+    }
+
+    /// Logits and pooled embedding of a batch with every input the model reads.
+    ///
+    /// # Panics
+    /// When the scan is present and the model reads none, or the other way round (the
+    /// callers check inputs against the model first).
+    pub fn forward_inputs(&self, inputs: ModelInputs<B>) -> ModelOutput<B> {
+        let ModelInputs {
+            images,
+            scan,
+            tabular,
+            present,
+        } = inputs;
         let batch = images.dims()[0];
         let d_model = self.encoder.d_model;
         let linear = self.readout_parameters().map(|(tiles, covariates)| {
@@ -295,6 +339,15 @@ impl<B: Backend> Model<B> {
             l
         });
         let mut parts = vec![self.patches.tokens(&images)];
+        match (&self.scan, scan) {
+            (Some(encoder), Some(scan)) => parts.push(encoder.tokens(&scan)),
+            (None, None) => {}
+            (expected, _) => panic!(
+                "the model reads {} second image, the batch has {}",
+                if expected.is_some() { "a" } else { "no" },
+                if expected.is_some() { "none" } else { "one" }
+            ),
+        }
         if let Some(encoder) = &self.tabular {
             parts.push(encoder.tokens(&TabularBatch {
                 values: tabular,

@@ -194,6 +194,13 @@ impl CpuModel {
         config: &ModelConfig,
     ) -> Result<CpuModel, ModelError> {
         config.validate()?;
+        if !config.cpu_engine_supported() {
+            return Err(ModelError::Config(
+                "the CPU engine reads one image without a convolutional stem; this model runs \
+                 on a burn backend"
+                    .into(),
+            ));
+        }
         let d = config.d_model;
         if model.n_outcomes() != config.n_outcomes()
             || model.image_shape() != config.image_shape
@@ -320,7 +327,10 @@ impl CpuModel {
 
     fn check(&self, data: &ModelData) -> Result<(), ModelError> {
         data.validate(false)?;
-        if data.image_shape != self.image_shape || data.n_tabular != self.n_tabular {
+        if data.image_shape != self.image_shape
+            || data.n_tabular != self.n_tabular
+            || data.scan().is_some()
+        {
             return Err(ModelError::Data(format!(
                 "inputs are {:?} images with {} covariates, the model reads {:?} with {}",
                 data.image_shape, data.n_tabular, self.image_shape, self.n_tabular
@@ -1163,6 +1173,7 @@ mod tests {
             n_outcomes: 0,
             labels: Vec::new(),
             label_present: Vec::new(),
+            ..ModelData::default()
         }
     }
 
@@ -1215,8 +1226,7 @@ mod tests {
             // 70 samples: two full blocks and a partial one.
             let data = data(&config, 70, seed + 10);
             let rows: Vec<usize> = (0..data.n).collect();
-            let (images, tab, present) = data.inputs::<B>(&rows, &device);
-            let reference = model.forward_all(images, tab, present);
+            let reference = model.forward_inputs(data.inputs::<B>(&rows, &device));
             let logits = reference.logits.into_data().to_vec::<f32>().unwrap();
             let embedding = reference.embedding.into_data().to_vec::<f32>().unwrap();
             let mut cpu = CpuModel::from_model(&model, &config).unwrap();

@@ -22,7 +22,7 @@ use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 use thiserror::Error;
 
-pub use self::config::{ModelConfig, OutcomeQuery, TILE_SIDE};
+pub use self::config::{ImageKind, ModelConfig, OutcomeQuery, ScanInput, TILE_SIDE};
 pub use self::core::{Model, ModelOutput};
 pub use self::cpu::CpuModel;
 pub use self::device::{run_on, BackendJob, DeviceError, DeviceKind};
@@ -63,17 +63,43 @@ pub struct ModelData {
     pub labels: Vec<f32>,
     /// `n × O`: 1 labelled, 0 NA.
     pub label_present: Vec<f32>,
+    /// `[C, H, W]` of the second image (`ModelConfig::scan`); all zero without one.
+    pub scan_shape: [usize; 3],
+    /// `n × C × H × W` pixel intensities of the second image; empty without one.
+    pub scan_pixels: Vec<u8>,
+}
+
+/// Input tensors of one batch.
+#[derive(Clone, Debug)]
+pub struct ModelInputs<B: Backend> {
+    /// `[b, C, H, W]`, values from [`pixel_value`].
+    pub images: Tensor<B, 4>,
+    /// `[b, C', H', W']` second image, when the model reads one.
+    pub scan: Option<Tensor<B, 4>>,
+    /// `[b, F]`.
+    pub tabular: Tensor<B, 2>,
+    /// `[b, F]`.
+    pub present: Tensor<B, 2>,
+}
+
+/// Training-time augmentation of a batch's medical images (see [`crate::imaging::augment`]):
+/// which images to perturb and the random stream to do it with.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchAugment<'a> {
+    pub augmentation: &'a crate::imaging::augment::Augmentation,
+    /// Augment the first image (an imaging model); never the genomic image.
+    pub first: bool,
+    /// Augment the scan (a mixed model).
+    pub scan: bool,
+    pub seed: u64,
+    /// Stream labels of the batch (e.g. epoch and batch number).
+    pub labels: [u64; 2],
 }
 
 /// Tensors for one batch of samples.
 #[derive(Clone, Debug)]
 pub struct ModelBatch<B: Backend> {
-    /// `[b, C, H, W]`, values from [`pixel_value`].
-    pub images: Tensor<B, 4>,
-    /// `[b, F]`.
-    pub tabular: Tensor<B, 2>,
-    /// `[b, F]`.
-    pub present: Tensor<B, 2>,
+    pub inputs: ModelInputs<B>,
     /// `[b, O]`, 0 where not labelled.
     pub labels: Tensor<B, 2>,
     /// `[b, O]`.
@@ -83,6 +109,15 @@ pub struct ModelBatch<B: Backend> {
 impl ModelData {
     fn pixels_per_sample(&self) -> usize {
         self.image_shape.iter().product()
+    }
+
+    fn scan_per_sample(&self) -> usize {
+        self.scan_shape.iter().product()
+    }
+
+    /// The scan's shape, `None` when the data has no second image.
+    pub fn scan(&self) -> Option<[usize; 3]> {
+        (self.scan_per_sample() > 0).then_some(self.scan_shape)
     }
 
     /// Checks that every array has the length its dimensions imply (`with_labels`: the label
@@ -101,6 +136,11 @@ impl ModelData {
             "pixels",
             self.pixels.len(),
             self.n * self.pixels_per_sample(),
+        )?;
+        check(
+            "scan pixels",
+            self.scan_pixels.len(),
+            self.n * self.scan_per_sample(),
         )?;
         check("tabular", self.tabular.len(), self.n * self.n_tabular)?;
         check(
@@ -147,6 +187,14 @@ impl ModelData {
                 self.image_shape, config.image_shape
             )));
         }
+        let expected_scan = config.scan.as_ref().map(|s| s.shape);
+        if self.scan() != expected_scan {
+            return Err(ModelError::Data(format!(
+                "second image {:?} does not match the model's {:?}",
+                self.scan(),
+                expected_scan
+            )));
+        }
         if self.n_tabular != config.n_tabular {
             return Err(ModelError::Data(format!(
                 "{} covariates, the model expects {}",
@@ -164,23 +212,40 @@ impl ModelData {
     }
 
     /// Input tensors (images, covariates, presence) for the samples `rows`.
-    pub fn inputs<B: Backend>(
+    pub fn inputs<B: Backend>(&self, rows: &[usize], device: &B::Device) -> ModelInputs<B> {
+        self.inputs_augmented(rows, device, None)
+    }
+
+    /// [`Self::inputs`], with the medical images perturbed by `augment`.
+    pub fn inputs_augmented<B: Backend>(
         &self,
         rows: &[usize],
         device: &B::Device,
-    ) -> (Tensor<B, 4>, Tensor<B, 2>, Tensor<B, 2>) {
-        let per = self.pixels_per_sample();
-        let lookup: [f32; 256] = std::array::from_fn(|p| pixel_value(p as u8));
-        let mut pixels = Vec::with_capacity(rows.len() * per);
-        for &r in rows {
-            pixels.extend(
-                self.pixels[r * per..(r + 1) * per]
-                    .iter()
-                    .map(|&p| lookup[p as usize]),
-            );
-        }
-        let [c, h, w] = self.image_shape;
-        let images = Tensor::from_data(TensorData::new(pixels, [rows.len(), c, h, w]), device);
+        augment: Option<&BatchAugment>,
+    ) -> ModelInputs<B> {
+        let image = |pixels: &[u8], shape: [usize; 3], perturb: bool| -> Tensor<B, 4> {
+            let per: usize = shape.iter().product();
+            let mut gathered = Vec::with_capacity(rows.len() * per);
+            for &r in rows {
+                gathered.extend_from_slice(&pixels[r * per..(r + 1) * per]);
+            }
+            if let Some(a) = augment.filter(|_| perturb) {
+                a.augmentation
+                    .apply_batch(&mut gathered, shape, a.seed, &a.labels);
+            }
+            let lookup: [f32; 256] = std::array::from_fn(|p| pixel_value(p as u8));
+            let values: Vec<f32> = gathered.iter().map(|&p| lookup[p as usize]).collect();
+            let [c, h, w] = shape;
+            Tensor::from_data(TensorData::new(values, [rows.len(), c, h, w]), device)
+        };
+        let images = image(
+            &self.pixels,
+            self.image_shape,
+            augment.is_some_and(|a| a.first),
+        );
+        let scan = self
+            .scan()
+            .map(|shape| image(&self.scan_pixels, shape, augment.is_some_and(|a| a.scan)));
         let f = self.n_tabular;
         let gather = |values: &[f32]| -> Vec<f32> {
             rows.iter()
@@ -195,12 +260,27 @@ impl ModelData {
             TensorData::new(gather(&self.tabular_present), [rows.len(), f]),
             device,
         );
-        (images, tabular, present)
+        ModelInputs {
+            images,
+            scan,
+            tabular,
+            present,
+        }
     }
 
     /// Inputs and labels for the samples `rows`; unlabelled entries hold label 0.
     pub fn batch<B: Backend>(&self, rows: &[usize], device: &B::Device) -> ModelBatch<B> {
-        let (images, tabular, present) = self.inputs(rows, device);
+        self.batch_augmented(rows, device, None)
+    }
+
+    /// [`Self::batch`], with the medical images perturbed by `augment`.
+    pub fn batch_augmented<B: Backend>(
+        &self,
+        rows: &[usize],
+        device: &B::Device,
+        augment: Option<&BatchAugment>,
+    ) -> ModelBatch<B> {
+        let inputs = self.inputs_augmented(rows, device, augment);
         let o = self.n_outcomes;
         let mut labels = Vec::with_capacity(rows.len() * o);
         let mut label_present = Vec::with_capacity(rows.len() * o);
@@ -212,9 +292,7 @@ impl ModelData {
             }
         }
         ModelBatch {
-            images,
-            tabular,
-            present,
+            inputs,
             labels: Tensor::from_data(TensorData::new(labels, [rows.len(), o]), device),
             label_present: Tensor::from_data(
                 TensorData::new(label_present, [rows.len(), o]),
@@ -329,12 +407,18 @@ fn parameter_shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
 
 fn check_inputs<B: Backend>(model: &Model<B>, data: &ModelData) -> Result<(), ModelError> {
     data.validate(false)?;
-    if data.image_shape != model.image_shape() || data.n_tabular != model.n_tabular() {
+    if data.image_shape != model.image_shape()
+        || data.n_tabular != model.n_tabular()
+        || data.scan() != model.scan_shape()
+    {
         return Err(ModelError::Data(format!(
-            "inputs are {:?} images with {} covariates, the model reads {:?} with {}",
+            "inputs are {:?} images (second image {:?}) with {} covariates, the model reads \
+             {:?} (second image {:?}) with {}",
             data.image_shape,
+            data.scan(),
             data.n_tabular,
             model.image_shape(),
+            model.scan_shape(),
             model.n_tabular()
         )));
     }
@@ -353,15 +437,14 @@ fn batched<B: Backend, F>(
 ) -> Result<Vec<f32>, ModelError>
 where
     Model<B>: Sync,
-    F: Fn(&Model<B>, Tensor<B, 4>, Tensor<B, 2>, Tensor<B, 2>) -> Tensor<B, 2> + Sync,
+    F: Fn(&Model<B>, ModelInputs<B>) -> Tensor<B, 2> + Sync,
 {
     check_inputs(model, data)?;
     let rows: Vec<usize> = (0..data.n).collect();
     let parts: Vec<Vec<f32>> = rows
         .par_chunks(batch_size.max(1))
         .map(|chunk| {
-            let (images, tabular, present) = data.inputs::<B>(chunk, device);
-            f(model, images, tabular, present)
+            f(model, data.inputs::<B>(chunk, device))
                 .into_data()
                 .to_vec::<f32>()
                 .map_err(|e| ModelError::Data(format!("cannot read model outputs: {e:?}")))
@@ -381,8 +464,8 @@ pub fn predict_logits<B: Backend>(
 where
     Model<B>: Sync,
 {
-    batched(model, data, batch_size, device, |m, i, t, p| {
-        m.forward(i, t, p)
+    batched(model, data, batch_size, device, |m, inputs| {
+        m.forward_inputs(inputs).logits
     })
 }
 
@@ -396,8 +479,8 @@ pub fn predict_probabilities<B: Backend>(
 where
     Model<B>: Sync,
 {
-    batched(model, data, batch_size, device, |m, i, t, p| {
-        sigmoid(m.forward(i, t, p))
+    batched(model, data, batch_size, device, |m, inputs| {
+        sigmoid(m.forward_inputs(inputs).logits)
     })
 }
 
@@ -411,8 +494,8 @@ pub fn embed<B: Backend>(
 where
     Model<B>: Sync,
 {
-    batched(model, data, batch_size, device, |m, i, t, p| {
-        m.embed(i, t, p)
+    batched(model, data, batch_size, device, |m, inputs| {
+        m.forward_inputs(inputs).embedding
     })
 }
 
@@ -553,8 +636,8 @@ mod tests {
         let device = Default::default();
         let data = synthetic(4, 2);
         let batch = data.batch::<B>(&[2, 0], &device);
-        assert_eq!(batch.images.dims(), [2, 3, 16, 16]);
-        let images = batch.images.into_data().to_vec::<f32>().unwrap();
+        assert_eq!(batch.inputs.images.dims(), [2, 3, 16, 16]);
+        let images = batch.inputs.images.into_data().to_vec::<f32>().unwrap();
         let per = 3 * 16 * 16;
         assert_eq!(images[0], pixel_value(data.pixels[2 * per]));
         assert_eq!(images[per], pixel_value(data.pixels[0]));

@@ -20,9 +20,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::imaging::augment::Augmentation;
 use crate::model::device::backend_rng_guard;
 use crate::model::{
-    load_record, predict_probabilities, save_record, Model, ModelConfig, ModelData, ModelError,
+    load_record, predict_probabilities, save_record, BatchAugment, ImageKind, Model, ModelConfig,
+    ModelData, ModelError,
 };
 use crate::sim::rng::{derive, Rng};
 
@@ -34,6 +36,7 @@ use self::schedule::LrSchedule;
 const STREAM_INIT: u64 = 1;
 const STREAM_SHUFFLE: u64 = 2;
 const STREAM_DROPOUT: u64 = 3;
+const STREAM_AUGMENT: u64 = 4;
 
 /// Errors of a training run.
 #[derive(Debug, Error)]
@@ -76,6 +79,10 @@ pub struct TrainConfig {
     /// training, not of this invocation), leaving a checkpoint to resume from: for jobs
     /// under a wall-clock limit. The learning-rate schedule still spans `epochs`.
     pub stop_after_epochs: Option<usize>,
+    /// Perturb the medical images of every training batch (never the genomic image);
+    /// `None` trains on the images as they are.
+    #[serde(default)]
+    pub augment: Option<Augmentation>,
 }
 
 impl Default for TrainConfig {
@@ -92,6 +99,7 @@ impl Default for TrainConfig {
             resume: false,
             progress: false,
             stop_after_epochs: None,
+            augment: None,
         }
     }
 }
@@ -223,6 +231,12 @@ fn data_digest(data: &ModelData) -> String {
         h.update((*v as u64).to_le_bytes());
     }
     h.update(&data.pixels);
+    if let Some(shape) = data.scan() {
+        for v in shape {
+            h.update((v as u64).to_le_bytes());
+        }
+        h.update(&data.scan_pixels);
+    }
     for values in [
         &data.tabular,
         &data.tabular_present,
@@ -251,6 +265,7 @@ fn run_setup(
         "warmup_fraction": config.warmup_fraction,
         "patience": config.patience,
         "seed": config.seed,
+        "augment": config.augment,
         "train_data": data_digest(train_data),
         "valid_data": data_digest(valid_data),
     })
@@ -393,9 +408,17 @@ where
         let mut loss_sum = 0.0;
         let mut lr = 0.0;
         for rows in order.chunks(config.batch_size) {
-            let batch = train_data.batch::<B>(rows, device);
+            let augment = config.augment.as_ref().map(|augmentation| BatchAugment {
+                augmentation,
+                first: model_config.image_kind == ImageKind::Medical,
+                scan: model_config.scan.is_some(),
+                seed: derive(config.seed, &[STREAM_AUGMENT]),
+                labels: [epoch as u64, state.step as u64],
+            });
+            let batch = train_data.batch_augmented::<B>(rows, device, augment.as_ref());
             let logits = model
-                .forward(batch.images, batch.tabular, batch.present)
+                .forward_inputs(batch.inputs)
+                .logits
                 .select(1, trained_columns.clone());
             let loss = masked_bce_with_logits(
                 logits,
@@ -817,6 +840,7 @@ mod tests {
                 n_outcomes: 2,
                 labels: (0..n * 2).map(|_| rng.below(2) as f32).collect(),
                 label_present: vec![1.0; n * 2],
+                ..ModelData::default()
             };
             let start = std::time::Instant::now();
             train::<B>(
