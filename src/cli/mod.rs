@@ -533,8 +533,9 @@ pub struct TrainArgs {
     /// Tile fill: uniform (the paper) or regional (64 genomic segments per tile).
     #[arg(long, default_value = "uniform")]
     pub fill: String,
-    #[arg(long, default_value_t = 256)]
-    pub batch_size: usize,
+    /// Samples per optimiser step (default: 256 genomic, 16 image).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
     /// Peak learning rate (AdamW).
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
@@ -603,8 +604,8 @@ pub struct ImageTrainArgs {
     #[arg(long, default_value_t = 16, value_name = "PX")]
     pub patch: usize,
     /// Feature maps of the convolutional stem before the patch projection (3×3 conv, GELU,
-    /// 2×2 max-pool, 3×3 conv, GELU); 0 for a plain ViT patch projection.
-    #[arg(long, default_value_t = 16, value_name = "N")]
+    /// 2×2 max-pool); 0 for a plain ViT patch projection.
+    #[arg(long, default_value_t = 8, value_name = "N")]
     pub stem: usize,
     /// DICOM VOI window CENTER,WIDTH in modality units (e.g. 40,400 for CT soft tissue),
     /// instead of each file's own window.

@@ -60,7 +60,7 @@ pub(super) fn needed<'a, T>(
 
 /// Checks shared by the training options of every modality.
 pub(super) fn check_train_args(args: &TrainArgs) -> anyhow::Result<()> {
-    if args.epochs == 0 || args.batch_size == 0 {
+    if args.epochs == 0 || args.batch_size == Some(0) {
         bail!("--epochs and --batch-size must be at least 1");
     }
     if !(args.lr > 0.0 && args.lr.is_finite()) {
@@ -92,7 +92,10 @@ pub(super) fn hyper(args: &TrainArgs) -> ModelHyper {
 pub(super) fn train_config(args: &TrainArgs) -> TrainConfig {
     TrainConfig {
         epochs: args.epochs,
-        batch_size: args.batch_size,
+        batch_size: args.batch_size.unwrap_or(match args.modality {
+            Modality::Genomic => 256,
+            Modality::Image => 16,
+        }),
         lr: args.lr,
         weight_decay: args.weight_decay,
         warmup_fraction: args.warmup,

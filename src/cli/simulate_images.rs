@@ -72,7 +72,7 @@ pub struct SimulateImagesArgs {
     #[arg(long, value_enum, default_value_t = PhantomFormatArg::Png, value_name = "FORMAT")]
     pub format: PhantomFormatArg,
     /// No progress bar and no closing summary.
-    #[arg(long)]
+    #[arg(long, short)]
     pub quiet: bool,
 }
 

@@ -288,6 +288,31 @@ mod tests {
     }
 
     #[test]
+    fn a_stem_keeps_the_patch_grid_and_sees_a_small_spot_anywhere_in_its_patch() {
+        let device = Default::default();
+        let _guard = crate::model::device::backend_rng_guard();
+        let encoder = PatchEncoder::<B>::with_stem([1, 32, 32], 16, 4, 6, &device);
+        let blank = Tensor::<B, 4>::zeros([1, 1, 32, 32], &device);
+        let tokens = encoder.tokens(&blank);
+        assert_eq!(tokens.dims(), [1, 4, 6]);
+        assert_eq!(encoder.n_tokens(), 4);
+        // A 2×2 bright spot in patch 3 (bottom right) changes that token only.
+        let mut pixels = vec![0.0f32; 32 * 32];
+        for (y, x) in [(20, 21), (20, 22), (21, 21), (21, 22)] {
+            pixels[y * 32 + x] = 1.0;
+        }
+        let spot = Tensor::<B, 4>::from_data(TensorData::new(pixels, [1, 1, 32, 32]), &device);
+        let diff = (encoder.tokens(&spot) - tokens)
+            .abs()
+            .sum_dim(2)
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        assert!(diff[3] > 1e-4, "{diff:?}");
+        assert!(diff[..3].iter().all(|&d| d < 1e-6), "{diff:?}");
+    }
+
+    #[test]
     fn position_embedding_is_row_plus_column() {
         let device = Default::default();
         let _guard = crate::model::device::backend_rng_guard();

@@ -34,7 +34,7 @@ use super::rng::{derive, Rng};
 
 /// The findings a phantom can carry, in label order (the columns of `labels.tsv`):
 ///
-/// - `nodule`: a small bright round opacity inside a lung, 4-7 % of the image side in
+/// - `nodule`: a small bright round opacity inside a lung, 6-9 % of the image side in
 ///   radius.
 /// - `effusion`: bright fluid filling the base of one or both lungs up to a meniscus
 ///   that climbs the lateral chest wall.
@@ -75,8 +75,8 @@ const MAX_SHIFT: f32 = 0.05;
 const CTR_NORMAL: (f32, f32) = (0.42, 0.50);
 const CTR_ENLARGED: (f32, f32) = (0.57, 0.68);
 /// Nodule radius as a fraction of the image side, and its added intensity.
-const NODULE_RADIUS: (f32, f32) = (0.04, 0.07);
-const NODULE_CONTRAST: (f32, f32) = (0.20, 0.30);
+const NODULE_RADIUS: (f32, f32) = (0.06, 0.09);
+const NODULE_CONTRAST: (f32, f32) = (0.25, 0.35);
 /// Effusion: fluid height as a fraction of the lung height, chance it is bilateral, and
 /// how far the meniscus climbs at the chest wall (half-widths).
 const EFFUSION_HEIGHT: (f32, f32) = (0.15, 0.35);
@@ -85,7 +85,7 @@ const MENISCUS: (f32, f32) = (0.06, 0.14);
 /// Pneumothorax: size of the collapsed lung relative to the lung, how much darker the
 /// free air is than aerated lung, and how much denser the collapsed lung is.
 const PTX_COLLAPSE: (f32, f32) = (0.62, 0.80);
-const PTX_DARKNESS: (f32, f32) = (0.10, 0.14);
+const PTX_DARKNESS: (f32, f32) = (0.14, 0.20);
 const PTX_DENSITY: (f32, f32) = (0.04, 0.07);
 /// Global display jitter: additive brightness either way, multiplicative contrast, and
 /// the standard deviation of the pixel noise (intensities in [0, 1]).

@@ -794,6 +794,34 @@ mod tests {
         );
     }
 
+    /// The same tiny data read as a genomic image and as a medical one.
+    fn augmented_runs(kind: ImageKind) -> (Vec<f32>, Vec<f32>) {
+        let device = Default::default();
+        let mut config = tiny_config();
+        config.image_kind = kind;
+        let (train_data, valid_data) = (synthetic(96, 21), synthetic(64, 22));
+        let run = |augment: Option<Augmentation>| {
+            let settings = TrainConfig {
+                augment,
+                ..quick_config(1, 4)
+            };
+            weights(
+                &train::<B>(&config, &train_data, &valid_data, &settings, &device)
+                    .unwrap()
+                    .model,
+            )
+        };
+        (run(None), run(Some(Augmentation::default())))
+    }
+
+    #[test]
+    fn augmentation_perturbs_medical_images_and_never_the_genomic_image() {
+        let (plain, augmented) = augmented_runs(ImageKind::Genomic);
+        assert_eq!(plain, augmented, "the genomic image must not be augmented");
+        let (plain, augmented) = augmented_runs(ImageKind::Medical);
+        assert_ne!(plain, augmented, "medical images are augmented");
+    }
+
     #[test]
     fn early_stopping_after_patience_epochs_without_improvement() {
         // With a zero learning rate the weights, hence the validation AUC, never change:
