@@ -159,7 +159,15 @@ impl BundleConfig {
                 message: "an imaging model: use it with --modality image".into(),
             });
         }
-        let c: BundleConfig = serde_json::from_str(text).map_err(|e| BundleError::Invalid {
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| BundleError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("not a medgem-prs model config: {e}"),
+            })?;
+        if let Some(model) = value.get_mut("model") {
+            ModelConfig::fill_defaults(model);
+        }
+        let c: BundleConfig = serde_json::from_value(value).map_err(|e| BundleError::Invalid {
             path: path.to_path_buf(),
             message: format!("not a medgem-prs model config: {e}"),
         })?;

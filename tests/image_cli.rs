@@ -29,7 +29,7 @@ fn run() -> &'static Run {
         run_ok(&[
             "simulate-images",
             "--count",
-            "2500",
+            "2000",
             "--size",
             "64",
             "--seed",

@@ -71,7 +71,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
             image.image_size
         );
     }
-    if image.stem > 0 && image.patch % 2 != 0 {
+    if image.stem > 0 && !image.patch.is_multiple_of(2) {
         bail!(
             "--patch {}: a convolutional stem (--stem) needs an even patch size",
             image.patch

@@ -27,6 +27,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once per run: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// The main job: linear polygenic scores of a panel, its genomic image and the
     /// transformer's risk predictions, for every sample of a cohort.

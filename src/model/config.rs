@@ -105,6 +105,22 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// Fills in the fields that `config.json` files written before imaging models lack
+    /// (`image_kind`, `scan`, `stem_features`) with their defaults: burn's `Config` derive
+    /// does not give serde the `#[config(default)]`s, and a genomic model saved earlier
+    /// must still load.
+    pub fn fill_defaults(model: &mut serde_json::Value) {
+        if let Some(object) = model.as_object_mut() {
+            for (key, value) in [
+                ("image_kind", serde_json::json!("genomic")),
+                ("scan", serde_json::Value::Null),
+                ("stem_features", serde_json::json!(0)),
+            ] {
+                object.entry(key).or_insert(value);
+            }
+        }
+    }
+
     /// Tile grid `(rows, columns)`.
     pub fn grid(&self) -> (usize, usize) {
         let [_, h, w] = self.image_shape;
@@ -176,8 +192,12 @@ impl ModelConfig {
             }
         }
         if self.stem_features > 0 {
-            let odd_patch = (self.image_kind == ImageKind::Medical && self.patch % 2 != 0)
-                || self.scan.as_ref().is_some_and(|s| s.patch % 2 != 0);
+            let odd_patch = (self.image_kind == ImageKind::Medical
+                && !self.patch.is_multiple_of(2))
+                || self
+                    .scan
+                    .as_ref()
+                    .is_some_and(|s| !s.patch.is_multiple_of(2));
             if odd_patch {
                 return bad(
                     "a convolutional stem halves the image: patch sizes must be even".into(),
@@ -324,6 +344,9 @@ mod tests {
         let object = json.as_object_mut().unwrap();
         object.remove("scan");
         object.remove("image_kind");
+        object.remove("stem_features");
+        assert!(serde_json::from_value::<ModelConfig>(json.clone()).is_err());
+        ModelConfig::fill_defaults(&mut json);
         let back: ModelConfig = serde_json::from_value(json).unwrap();
         assert_eq!(back, config());
         assert_eq!(back.image_kind, ImageKind::Genomic);

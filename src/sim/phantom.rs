@@ -76,7 +76,7 @@ const CTR_NORMAL: (f32, f32) = (0.42, 0.50);
 const CTR_ENLARGED: (f32, f32) = (0.57, 0.68);
 /// Nodule radius as a fraction of the image side, and its added intensity.
 const NODULE_RADIUS: (f32, f32) = (0.06, 0.09);
-const NODULE_CONTRAST: (f32, f32) = (0.25, 0.35);
+const NODULE_CONTRAST: (f32, f32) = (0.35, 0.50);
 /// Effusion: fluid height as a fraction of the lung height, chance it is bilateral, and
 /// how far the meniscus climbs at the chest wall (half-widths).
 const EFFUSION_HEIGHT: (f32, f32) = (0.15, 0.35);
