@@ -766,6 +766,38 @@ pub(crate) fn finish_staging(staging: tempfile::TempDir, out: &Path) -> Result<(
     std::fs::rename(&staged, out).map_err(io_err(out))
 }
 
+/// The "Training data" section of a model card; `names` label the inputs and the labels
+/// (genotypes and phenotypes, or images and labels).
+pub(crate) fn training_data_md(t: &TrainingInfo, (inputs, labels): (&str, &str)) -> String {
+    format!(
+        "## Training data\n\n- {inputs}: `{}`\n- {labels}: `{}`\n- Description: {}\n- Splits: {} \
+         ({} train, {} validation, {} test)\n- Seed {}, device {}, {} of {} epochs (best epoch \
+         {}{}), batch {}, AdamW lr {} (warm-up {} then cosine), weight decay {}, {:.0} s\n\n",
+        t.genotypes,
+        t.phenotypes,
+        t.data_description,
+        t.split_source,
+        t.n_train,
+        t.n_validation,
+        t.n_test,
+        t.seed,
+        t.device,
+        t.epochs_run,
+        t.epochs,
+        t.best_epoch + 1,
+        if t.stopped_early {
+            ", stopped early"
+        } else {
+            ""
+        },
+        t.batch_size,
+        t.lr,
+        t.warmup_fraction,
+        t.weight_decay,
+        t.seconds
+    )
+}
+
 /// MODEL_CARD.md: intended use, training data, metrics, limitations.
 pub fn model_card(c: &BundleConfig) -> String {
     let mut s = String::new();
@@ -789,29 +821,7 @@ pub fn model_card(c: &BundleConfig) -> String {
         c.outcomes.len(),
         c.outcomes.iter().filter(|o| o.trained).count()
     );
-    let _ = writeln!(s, "## Training data\n");
-    let _ = writeln!(
-        s,
-        "- Genotypes: `{}`\n- Phenotypes: `{}`\n- Description: {}\n- Splits: {} ({} train, {} validation, {} test)\n- Seed {}, device {}, {} of {} epochs (best epoch {}{}), batch {}, AdamW lr {} (warm-up {} then cosine), weight decay {}, {:.0} s\n",
-        t.genotypes,
-        t.phenotypes,
-        t.data_description,
-        t.split_source,
-        t.n_train,
-        t.n_validation,
-        t.n_test,
-        t.seed,
-        t.device,
-        t.epochs_run,
-        t.epochs,
-        t.best_epoch + 1,
-        if t.stopped_early { ", stopped early" } else { "" },
-        t.batch_size,
-        t.lr,
-        t.warmup_fraction,
-        t.weight_decay,
-        t.seconds
-    );
+    s.push_str(&training_data_md(t, ("Genotypes", "Phenotypes")));
     let m = &c.model;
     let _ = writeln!(
         s,
@@ -962,19 +972,7 @@ pub fn model_probabilities(
     data: &ModelData,
     device: DeviceKind,
 ) -> Result<Vec<f32>, BundleError> {
-    let mut logits = if device == DeviceKind::Cpu && model.cpu_engine_supported() {
-        cpu_model(dir, model)?.logits(data)?
-    } else {
-        run_on(
-            device,
-            PredictJob {
-                dir,
-                config: model,
-                data,
-                embed: false,
-            },
-        )??
-    };
+    let mut logits = run_model(dir, model, data, device, false)?;
     for row in logits.chunks_exact_mut(offsets.len()) {
         for (v, offset) in row.iter_mut().zip(offsets) {
             *v = 1.0 / (1.0 + (-(*v + offset)).exp());
@@ -1037,8 +1035,25 @@ pub fn model_embeddings(
     data: &ModelData,
     device: DeviceKind,
 ) -> Result<Vec<f32>, BundleError> {
+    run_model(dir, model, data, device, true)
+}
+
+/// Logits (or, with `embed`, pooled embeddings) of the model in `dir`: on the CPU engine
+/// where it can run the model (one image, no stem), else on a burn backend.
+fn run_model(
+    dir: &Path,
+    model: &ModelConfig,
+    data: &ModelData,
+    device: DeviceKind,
+    embed: bool,
+) -> Result<Vec<f32>, BundleError> {
     if device == DeviceKind::Cpu && model.cpu_engine_supported() {
-        Ok(cpu_model(dir, model)?.embeddings(data)?)
+        let engine = cpu_model(dir, model)?;
+        Ok(if embed {
+            engine.embeddings(data)?
+        } else {
+            engine.logits(data)?
+        })
     } else {
         run_on(
             device,
@@ -1046,7 +1061,7 @@ pub fn model_embeddings(
                 dir,
                 config: model,
                 data,
-                embed: true,
+                embed,
             },
         )?
     }

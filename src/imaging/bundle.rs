@@ -543,26 +543,9 @@ pub fn model_card(c: &ImageBundleConfig) -> String {
             None => "the file's own, else the full range".into(),
         }
     ));
+    s.push_str(&bundle::training_data_md(t, ("Images", "Labels")));
     s.push_str(&format!(
-        "## Training data\n\n- Images: `{}`\n- Labels: `{}`\n- Description: {}\n- Splits: \
-         {} ({} train, {} validation, {} test)\n- Seed {}, device {}, {} of {} epochs (best \
-         epoch {}), batch {}, AdamW lr {}, weight decay {}, {:.0} s\n- Augmentation: {}\n\n",
-        t.genotypes,
-        t.phenotypes,
-        t.data_description,
-        t.split_source,
-        t.n_train,
-        t.n_validation,
-        t.n_test,
-        t.seed,
-        t.device,
-        t.epochs_run,
-        t.epochs,
-        t.best_epoch + 1,
-        t.batch_size,
-        t.lr,
-        t.weight_decay,
-        t.seconds,
+        "Augmentation: {}\n\n",
         match &c.augmentation {
             Some(a) => serde_json::to_string(a).expect("serializable"),
             None => "none".into(),
