@@ -147,23 +147,19 @@ impl BundleConfig {
 
     /// Parses a `config.json` text (`path` names it in messages).
     pub fn parse(path: &Path, text: &str) -> Result<BundleConfig, BundleError> {
-        if text.contains("\"modality\"")
-            && serde_json::from_str::<serde_json::Value>(text)
-                .ok()
-                .and_then(|v| v.get("modality").and_then(|m| m.as_str()).map(String::from))
-                .as_deref()
-                == Some(crate::imaging::bundle::IMAGE_MODALITY)
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| BundleError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("not a medgem-prs model config: {e}"),
+            })?;
+        if value.get("modality").and_then(|m| m.as_str())
+            == Some(crate::imaging::bundle::IMAGE_MODALITY)
         {
             return Err(BundleError::Invalid {
                 path: path.to_path_buf(),
                 message: "an imaging model: use it with --modality image".into(),
             });
         }
-        let mut value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| BundleError::Invalid {
-                path: path.to_path_buf(),
-                message: format!("not a medgem-prs model config: {e}"),
-            })?;
         if let Some(model) = value.get_mut("model") {
             ModelConfig::fill_defaults(model);
         }
@@ -433,6 +429,18 @@ pub struct ModelHyper {
     pub dropout: f64,
     /// See [`ModelConfig::linear_readout`].
     pub linear_readout: bool,
+}
+
+impl ModelHyper {
+    /// Sets the transformer size of `config`, whatever the modality.
+    pub fn apply_to(&self, config: &mut ModelConfig) {
+        config.d_model = self.d_model;
+        config.n_heads = self.n_heads;
+        config.n_layers = self.n_layers;
+        config.d_ff = self.d_ff;
+        config.dropout = self.dropout;
+        config.linear_readout = self.linear_readout;
+    }
 }
 
 impl Default for ModelHyper {
@@ -725,12 +733,7 @@ pub fn model_config_for(
         n_tabular,
         queries,
     );
-    c.d_model = hyper.d_model;
-    c.n_heads = hyper.n_heads;
-    c.n_layers = hyper.n_layers;
-    c.d_ff = hyper.d_ff;
-    c.dropout = hyper.dropout;
-    c.linear_readout = hyper.linear_readout;
+    hyper.apply_to(&mut c);
     c.validate()?;
     Ok(c)
 }

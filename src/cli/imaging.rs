@@ -14,7 +14,9 @@ use medgem_prs::imaging::bundle::{
 use medgem_prs::imaging::{ImageSpec, Window};
 use medgem_prs::model::device::DeviceKind;
 
-use super::model::{check_train_args, device, file_name, hyper, needed, train_config};
+use super::model::{
+    check_train_args, device, file_name, hyper, needed, report_trained, train_config,
+};
 use super::{EvaluateArgs, PredictArgs, TrainArgs};
 
 /// `--window C,W`.
@@ -122,14 +124,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     }
     let config = images::train_image_bundle(&request, &args.out)?;
     if !quiet {
-        eprintln!(
-            "medgem-prs: trained on {} images ({} validation): mean validation AUC {:.3} at epoch {}; wrote {}",
-            config.training.n_train,
-            config.training.n_validation,
-            config.metrics.mean_validation_auc,
-            config.training.best_epoch + 1,
-            args.out.display()
-        );
+        report_trained("images", &config.training, &config.metrics, &args.out);
     }
     Ok(())
 }

@@ -150,16 +150,26 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     };
     let config = bundle::train_bundle(source.as_mut(), &table, &request, &args.out)?;
     if !quiet {
-        eprintln!(
-            "medgem-prs: trained on {} samples ({} validation): mean validation AUC {:.3} at epoch {}; wrote {}",
-            config.training.n_train,
-            config.training.n_validation,
-            config.metrics.mean_validation_auc,
-            config.training.best_epoch + 1,
-            args.out.display()
-        );
+        report_trained("samples", &config.training, &config.metrics, &args.out);
     }
     Ok(())
+}
+
+/// The closing line of `train`, for every modality.
+pub(super) fn report_trained(
+    what: &str,
+    training: &bundle::TrainingInfo,
+    metrics: &bundle::Metrics,
+    out: &Path,
+) {
+    eprintln!(
+        "medgem-prs: trained on {} {what} ({} validation): mean validation AUC {:.3} at epoch {}; wrote {}",
+        training.n_train,
+        training.n_validation,
+        metrics.mean_validation_auc,
+        training.best_epoch + 1,
+        out.display()
+    );
 }
 
 pub(super) fn file_name(p: &Path) -> String {

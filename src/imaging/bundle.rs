@@ -375,12 +375,7 @@ pub fn image_model_config(
     c.patch = patch;
     c.image_kind = ImageKind::Medical;
     c.stem_features = stem_features;
-    c.d_model = hyper.d_model;
-    c.n_heads = hyper.n_heads;
-    c.n_layers = hyper.n_layers;
-    c.d_ff = hyper.d_ff;
-    c.dropout = hyper.dropout;
-    c.linear_readout = hyper.linear_readout;
+    hyper.apply_to(&mut c);
     c.validate()?;
     Ok(c)
 }
