@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn unpacked_defaults_hold_a_readable_model_and_its_panel() {
         let defaults = Defaults::unpack().unwrap();
-        let config = crate::bundle::BundleConfig::read(&defaults.model_dir()).unwrap();
+        let config = crate::model_dir::GenomicModelConfig::read(&defaults.model_dir()).unwrap();
         let sha = crate::panel::manifest::panel_sha256(&defaults.panel_dir()).unwrap();
         assert_eq!(sha, config.panel.sha256);
         let root = defaults.root().to_path_buf();

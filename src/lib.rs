@@ -8,7 +8,6 @@
 //! association tests like plink2 `--glm`. The binary in `src/main.rs` only
 //! parses arguments and dispatches here.
 
-pub mod bundle;
 pub mod defaults;
 pub mod encode;
 pub mod eval;
@@ -17,9 +16,11 @@ pub mod gwas;
 pub mod imaging;
 pub mod io;
 pub mod model;
+pub mod model_dir;
 pub mod panel;
 pub mod pheno;
 pub mod report;
+pub mod rng;
 pub mod score;
 pub mod sim;
 pub mod train;

@@ -1,9 +1,13 @@
-//! Small helpers shared by the library's writers.
+//! Infrastructure every pipeline module may use: number formatting that round-trips,
+//! progress spinners, atomic output (files that appear together or not at all, and
+//! directories staged beside their destination), the one path-naming I/O error, and the
+//! one gzip-or-plain text opener. It imports nothing from the crate (ARCHITECTURE.md).
 
-use std::fs;
-use std::io::{self, Write};
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
+use flate2::read::MultiGzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
 use tempfile::NamedTempFile;
 
@@ -109,6 +113,153 @@ pub fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     let mut s = prefix.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
+}
+
+/// An I/O error on a named file or directory: the one error variant every module wraps
+/// (as `Io(#[from] PathIoError)`), so that every message names the path.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct PathIoError {
+    /// The file or directory the operation was on.
+    pub path: PathBuf,
+    /// What the operating system said.
+    #[source]
+    pub source: io::Error,
+}
+
+impl PathIoError {
+    /// The error of an operation on `path`.
+    pub fn new(path: &Path, source: io::Error) -> PathIoError {
+        PathIoError {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// A `map_err` adapter: `fs::read(p).map_err(PathIoError::on(p))`.
+    pub fn on(path: &Path) -> impl FnOnce(io::Error) -> PathIoError + '_ {
+        move |source| PathIoError::new(path, source)
+    }
+}
+
+/// The first two bytes of every gzip member (RFC 1952, 2.3.1); BGZF files are gzip too.
+pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Read buffer of [`open_text`]: large enough that decompression, not system calls,
+/// dominates on multi-gigabyte summary statistics.
+const TEXT_READ_BUFFER: usize = 1 << 18;
+
+/// Opens a text file for line-by-line reading, decompressing it when it starts with the
+/// gzip magic bytes (plain gzip and bgzip alike, several members included), whatever its
+/// name says: PGS Catalog and GWAS Catalog downloads are `.gz`, users' files often are
+/// renamed.
+pub fn open_text(path: &Path) -> Result<Box<dyn BufRead>, PathIoError> {
+    let io = PathIoError::on(path);
+    let mut file = File::open(path).map_err(PathIoError::on(path))?;
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < magic.len() {
+        match file.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    let file = File::open(path).map_err(PathIoError::on(path))?;
+    Ok(if got == 2 && magic == GZIP_MAGIC {
+        Box::new(BufReader::with_capacity(
+            TEXT_READ_BUFFER,
+            MultiGzDecoder::new(file),
+        ))
+    } else {
+        Box::new(BufReader::with_capacity(TEXT_READ_BUFFER, file))
+    })
+}
+
+/// Why a [`StagedDir`] could not be made or put in place.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// The destination exists with files in it and replacing was not asked for.
+    #[error("{}: output directory exists and is not empty", path.display())]
+    NotEmpty {
+        /// The destination directory.
+        path: PathBuf,
+    },
+    /// Creating, listing, removing or renaming failed.
+    #[error(transparent)]
+    Io(#[from] PathIoError),
+}
+
+/// An output directory built beside its destination and renamed into place when complete,
+/// so that a failed run leaves nothing behind (the "no half-written files" rule of
+/// ARCHITECTURE.md). Dropping it without [`commit`](StagedDir::commit) deletes it.
+pub struct StagedDir {
+    dir: tempfile::TempDir,
+    out: PathBuf,
+    replace: bool,
+}
+
+impl StagedDir {
+    /// Stages `out`: refuses a non-empty `out` unless `replace`, then creates a hidden
+    /// `.NAME.tmp-XXXX` directory in `out`'s parent (the same file system, so the final
+    /// rename is atomic). `default_name` names it when `out` has no file name.
+    pub fn new(out: &Path, default_name: &str, replace: bool) -> Result<StagedDir, StageError> {
+        if out.exists() {
+            let non_empty = fs::read_dir(out)
+                .map_err(PathIoError::on(out))?
+                .next()
+                .is_some();
+            if non_empty && !replace {
+                return Err(StageError::NotEmpty {
+                    path: out.to_path_buf(),
+                });
+            }
+        }
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(PathIoError::on(&parent))?;
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| default_name.into());
+        let dir = tempfile::Builder::new()
+            .prefix(&format!(".{name}.tmp-"))
+            .tempdir_in(&parent)
+            .map_err(PathIoError::on(&parent))?;
+        Ok(StagedDir {
+            dir,
+            out: out.to_path_buf(),
+            replace,
+        })
+    }
+
+    /// Where to write the files while staging.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The destination.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    /// Moves the staged directory into place (replacing `out` when staged with `replace`,
+    /// or when it is an empty directory) and returns the path it was staged at, so that
+    /// callers can rewrite staged file paths to their final ones.
+    pub fn commit(self) -> Result<PathBuf, PathIoError> {
+        let staged = self.dir.keep();
+        if self.out.exists() {
+            if self.replace {
+                fs::remove_dir_all(&self.out).map_err(PathIoError::on(&self.out))?;
+            } else {
+                fs::remove_dir(&self.out).map_err(PathIoError::on(&self.out))?;
+            }
+        }
+        fs::rename(&staged, &self.out).map_err(PathIoError::on(&self.out))?;
+        Ok(staged)
+    }
 }
 
 #[cfg(test)]

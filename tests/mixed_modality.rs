@@ -11,8 +11,8 @@ use medgem_prs::model::device::CpuTrainBackend;
 use medgem_prs::model::{
     predict_probabilities, ImageKind, ModelConfig, ModelData, OutcomeQuery, ScanInput,
 };
+use medgem_prs::rng::Rng;
 use medgem_prs::sim::phantom;
-use medgem_prs::sim::rng::Rng;
 use medgem_prs::train::metrics::auc;
 use medgem_prs::train::{train, TrainConfig};
 

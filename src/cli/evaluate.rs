@@ -93,7 +93,7 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
 /// the part of `evaluate` every modality shares.
 pub(super) fn compare(
     cohort: &EvalCohort,
-    splits: &medgem_prs::bundle::Splits,
+    splits: &medgem_prs::model_dir::Splits,
     options: &EvalOptions,
     baselines: Baselines,
     info: &RunInfo,

@@ -1,5 +1,5 @@
 //! `train`, `predict` and `evaluate` with `--modality image`: argument validation and
-//! dispatch to `medgem_prs::imaging::bundle`.
+//! dispatch to `medgem_prs::model_dir::image`.
 
 use std::path::PathBuf;
 
@@ -7,12 +7,13 @@ use anyhow::{bail, Context};
 
 use medgem_prs::eval::output::RunInfo;
 use medgem_prs::eval::{Baselines, EvalOptions};
-use medgem_prs::imaging::augment::Augmentation;
-use medgem_prs::imaging::bundle::{
-    self as images, ImageBundleConfig, ImageTrainRequest, LabelTable,
-};
+use medgem_prs::imaging::list_images;
 use medgem_prs::imaging::{ImageSpec, Window};
+use medgem_prs::model::augment::Augmentation;
 use medgem_prs::model::device::DeviceKind;
+use medgem_prs::model_dir::image::{
+    self as images, ImageModelConfig, ImageTrainRequest, LabelTable,
+};
 
 use super::model::{
     check_train_args, device, file_name, hyper, needed, report_trained, train_config,
@@ -122,7 +123,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
             (image.image_size / image.patch).pow(2)
         );
     }
-    let config = images::train_image_bundle(&request, &args.out)?;
+    let config = images::train_image(&request, &args.out)?;
     if !quiet {
         report_trained("images", &config.training, &config.metrics, &args.out);
     }
@@ -142,9 +143,9 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
     let quiet = args.genotypes.quiet;
     let model_dir = needed(&args.model, "--model", "image")?;
     let source = needed(&args.images, "--images", "image")?;
-    let config = ImageBundleConfig::read(model_dir)?;
+    let config = ImageModelConfig::read(model_dir)?;
     let paths = if source.is_dir() {
-        images::list_images(source)?
+        list_images(source)?
     } else if source.is_file() {
         vec![source.clone()]
     } else {
@@ -174,7 +175,7 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
                 .to_string()
         })
         .collect();
-    medgem_prs::bundle::write_probability_table(
+    medgem_prs::model_dir::write_probability_table(
         &args.out,
         "image",
         &names,
@@ -207,9 +208,9 @@ pub fn evaluate(
     let model_dir = needed(&args.model, "--model", "image")?;
     let images_dir = needed(&args.images, "--images", "image")?;
     let labels = needed(&args.labels, "--labels", "image")?;
-    let config = ImageBundleConfig::read(model_dir)?;
+    let config = ImageModelConfig::read(model_dir)?;
     let table = LabelTable::read(labels)?;
-    let (cohort, splits) = images::image_cohort(
+    let (cohort, splits) = medgem_prs::eval::image::image_cohort(
         model_dir,
         &config,
         &table,

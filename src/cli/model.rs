@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use medgem_prs::bundle::{self, BundleConfig, ModelHyper, TrainRequest};
 use medgem_prs::defaults::{self, Defaults};
 use medgem_prs::encode::{self, FillMode};
 use medgem_prs::io;
 use medgem_prs::model::device::DeviceKind;
+use medgem_prs::model_dir::{self, genomic, GenomicModelConfig, ModelHyper, TrainRequest};
 use medgem_prs::panel::matching::MatchOptions;
 use medgem_prs::pheno::PhenoTable;
 use medgem_prs::score::ScoreOptions;
@@ -147,8 +147,9 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
             .data_description
             .clone()
             .unwrap_or_else(|| format!("{}", phenotypes.display())),
+        outcomes: medgem_prs::sim::architecture::outcome_definitions(),
     };
-    let config = bundle::train_bundle(source.as_mut(), &table, &request, &args.out)?;
+    let config = genomic::train_genomic(source.as_mut(), &table, &request, &args.out)?;
     if !quiet {
         report_trained("samples", &config.training, &config.metrics, &args.out);
     }
@@ -158,8 +159,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 /// The closing line of `train`, for every modality.
 pub(super) fn report_trained(
     what: &str,
-    training: &bundle::TrainingInfo,
-    metrics: &bundle::Metrics,
+    training: &model_dir::TrainingInfo,
+    metrics: &model_dir::Metrics,
     out: &Path,
 ) {
     eprintln!(
@@ -183,7 +184,7 @@ pub(super) fn file_name(p: &Path) -> String {
 pub(super) struct ModelChoice {
     pub model: PathBuf,
     pub panel: PathBuf,
-    pub config: BundleConfig,
+    pub config: GenomicModelConfig,
     /// `models/default (built in)` or the directory given.
     pub label: String,
     _defaults: Option<Defaults>,
@@ -205,7 +206,7 @@ pub(super) fn choose_model(
             )
         }
     };
-    let config = BundleConfig::read(&model)?;
+    let config = GenomicModelConfig::read(&model)?;
     let panel = match (panel, &defaults) {
         (Some(p), _) => p.to_path_buf(),
         (None, Some(d)) => d.panel_dir(),
@@ -250,15 +251,15 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
             eprintln!("medgem-prs: no --covariates: age, sex and BMI are treated as missing");
         }
     }
-    let inputs = bundle::model_inputs(
+    let inputs = genomic::model_inputs(
         source.as_mut(),
         config,
         panel,
         covariates.as_ref(),
         &score_options(args.min_overlap, !quiet, args.samples.as_deref())?,
     )?;
-    let probs = bundle::predict(&choice.model, config, &inputs, device)?;
-    bundle::write_predictions(&args.out, config, &inputs.ids, &probs)?;
+    let probs = genomic::predict(&choice.model, config, &inputs, device)?;
+    genomic::write_predictions(&args.out, config, &inputs.ids, &probs)?;
     if !quiet {
         eprintln!(
             "medgem-prs: predicted {} samples; wrote {}",
@@ -275,7 +276,7 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<()> {
     let choice = choose_model(args.model.as_deref(), args.panel.as_deref())?;
     let (config, panel) = (&choice.config, &choice.panel);
     let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
-    let inputs = bundle::model_inputs(
+    let inputs = genomic::model_inputs(
         source.as_mut(),
         config,
         panel,
@@ -366,7 +367,7 @@ pub fn bench(args: BenchModelArgs) -> anyhow::Result<()> {
         progress: true,
         ..TrainConfig::default()
     };
-    let report = bundle::bench_model(args.traits, args.samples, &hyper, &train, device)?;
+    let report = model_dir::bench::bench_model(args.traits, args.samples, &hyper, &train, device)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
@@ -385,13 +386,13 @@ pub fn bench_inference(args: BenchInferenceArgs) -> anyhow::Result<()> {
         Some(dir) => ModelChoice {
             label: dir.display().to_string(),
             panel: PathBuf::new(),
-            config: BundleConfig::read(dir)?,
+            config: GenomicModelConfig::read(dir)?,
             model: dir.clone(),
             _defaults: None,
         },
         None => choose_model(None, None)?,
     };
-    let report = bundle::bench_inference(
+    let report = model_dir::bench::bench_inference(
         &choice.model,
         &choice.config,
         args.samples,

@@ -1,13 +1,13 @@
 //! `score`: the main job. Validates arguments, picks the panel and model (given or built
-//! in), and hands the computation to the library (`bundle`, `encode`, `report`).
+//! in), and hands the computation to the library (`model_dir`, `encode`, `report`).
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 
-use medgem_prs::bundle;
 use medgem_prs::encode::{FillMode, PreparedPanel};
 use medgem_prs::io;
+use medgem_prs::model_dir::genomic;
 use medgem_prs::panel::manifest::{panel_sha256, Manifest};
 use medgem_prs::pheno::PhenoTable;
 use medgem_prs::report::{self, ModelPart, Reference, Scored};
@@ -91,7 +91,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
             (scores, reference, None)
         }
         Some(c) => {
-            let (scores, inputs) = bundle::scored_inputs(
+            let (scores, inputs) = genomic::scored_inputs(
                 source.as_mut(),
                 &c.config,
                 &panel,
@@ -100,7 +100,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
             )?;
             let spinner = medgem_prs::util::spinner(!quiet);
             spinner.set_message(format!("predicting {} samples", inputs.ids.len()));
-            let probabilities = bundle::predict(&c.model, &c.config, &inputs, device)?;
+            let probabilities = genomic::predict(&c.model, &c.config, &inputs, device)?;
             spinner.finish_and_clear();
             let scores = scores.to_uniform();
             let stats = &c.config.normalization;

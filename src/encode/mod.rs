@@ -447,7 +447,7 @@ pub(crate) mod tests {
     use crate::io::{self, OpenOptions, SiteFilter};
     use crate::panel::manifest::{Provenance, ScoreEntry, TraitEntry, MANIFEST_VERSION};
     use crate::panel::matching::MatchOptions;
-    use crate::sim::rng::Rng;
+    use crate::rng::Rng;
     use std::io::Write as _;
 
     pub(crate) fn many_vcf() -> PathBuf {

@@ -133,7 +133,7 @@ fn skipped(reason: String, n_train: usize) -> Fitted {
 /// the train split.
 pub(super) fn ensemble_features(cohort: &EvalCohort) -> Matrix {
     let train: Vec<usize> = cohort.rows_of(Split::Train);
-    standardised(cohort.prs.hstack(&cohort.covariates), &train)
+    standardised(cohort.features.hstack(&cohort.covariates), &train)
 }
 
 /// A ridge baseline of outcome `o` on the features `x`, λ by cross-validation:
@@ -191,9 +191,12 @@ pub(super) fn single_prs(cohort: &EvalCohort, o: usize) -> Fitted {
     let mut validation_auc = Vec::new();
     for c in 0..cohort.n_thresholds {
         let column = t * cohort.n_thresholds + c;
-        let name = cohort.prs_names[column].clone();
+        let name = cohort.feature_names[column].clone();
         let x = standardised(
-            cohort.prs.columns(&[column]).hstack(&cohort.covariates),
+            cohort
+                .features
+                .columns(&[column])
+                .hstack(&cohort.covariates),
             &cohort.rows_of(Split::Train),
         );
         let Ok(model) = fit_plain(&x.rows(&train), &y) else {

@@ -7,16 +7,17 @@ use std::path::Path;
 
 use super::logistic::Matrix;
 use super::{EvalCohort, EvalError, Outcome, Split};
-use crate::bundle::{self, BundleConfig, Splits};
 use crate::io::GenotypeSource;
 use crate::model::device::DeviceKind;
+use crate::model::infer;
+use crate::model_dir::{self, GenomicModelConfig, Splits};
 use crate::pheno::PhenoTable;
 use crate::score::ScoreOptions;
 
 /// What [`build`] needs besides the genotypes.
 pub struct CohortRequest<'a> {
     pub model_dir: &'a Path,
-    pub config: &'a BundleConfig,
+    pub config: &'a GenomicModelConfig,
     pub panel_dir: &'a Path,
     /// Outcome labels, covariates and (unless `splits_file`) the `split` column.
     pub table: &'a PhenoTable,
@@ -46,11 +47,13 @@ fn labels(
                 None => Ok(None),
                 Some(0.0) => Ok(Some(false)),
                 Some(1.0) => Ok(Some(true)),
-                Some(v) => Err(EvalError::Data(format!(
-                    "{}: line {}: column '{id}' is {v} for sample {sample} (expected 0, 1 or NA)",
-                    table.path().display(),
-                    r + 2
-                ))),
+                Some(v) => Err(EvalError::Label {
+                    table: table.path().to_path_buf(),
+                    line: r + 2,
+                    outcome: id.to_string(),
+                    value: v,
+                    sample: sample.clone(),
+                }),
             }
         })
         .collect::<Result<Vec<_>, _>>()
@@ -65,17 +68,16 @@ pub fn build(
     request: &CohortRequest,
 ) -> Result<(EvalCohort, Splits), EvalError> {
     let config = request.config;
-    let splits = bundle::make_splits(
+    let splits = model_dir::make_splits(
         source.sample_ids(),
         request.table,
         request.splits_file,
         request.seed,
     )?;
     if splits.test.is_empty() {
-        return Err(EvalError::Data(format!(
-            "{}: the test split has no genotyped sample (evaluate scores the test split)",
-            splits.source
-        )));
+        return Err(EvalError::NoTestSample {
+            source_name: splits.source.clone(),
+        });
     }
     let mut split_of: HashMap<&str, Split> = HashMap::new();
     for (ids, s) in [
@@ -104,7 +106,7 @@ pub fn build(
             .collect(),
     };
     score.samples = Some(wanted);
-    let (scores, inputs) = bundle::scored_inputs(
+    let (scores, inputs) = model_dir::genomic::scored_inputs(
         source,
         config,
         request.panel_dir,
@@ -115,9 +117,10 @@ pub fn build(
     let split: Vec<Split> = inputs.ids.iter().map(|id| split_of[id.as_str()]).collect();
 
     let data = inputs.data(None);
-    let probabilities = bundle::predict_data(request.model_dir, config, &data, request.device)?;
+    let probabilities =
+        model_dir::genomic::predict_data(request.model_dir, config, &data, request.device)?;
     let n_model_outcomes = config.model.outcomes.len();
-    let cpu = bundle::cpu_model(request.model_dir, &config.model)?;
+    let cpu = infer::cpu_model(request.model_dir, &config.model)?;
     let embedding = cpu.embeddings(&data)?;
     drop(data);
     let embedding = Matrix::new(
@@ -157,17 +160,19 @@ pub fn build(
         );
     }
     if outcomes.is_empty() {
-        return Err(EvalError::Data(format!(
-            "{}: no column for any of the model's outcomes (expected e.g. '{}')",
-            request.table.path().display(),
-            config.model.outcomes.first().map_or("", |o| o.id.as_str())
-        )));
+        return Err(EvalError::MissingOutcome {
+            table: request.table.path().to_path_buf(),
+            message: format!(
+                "no column for any of the model's outcomes (expected e.g. '{}')",
+                config.model.outcomes.first().map_or("", |o| o.id.as_str())
+            ),
+        });
     }
     let cohort = EvalCohort {
         ids: inputs.ids.clone(),
         split,
-        prs,
-        prs_names: uniform.column_names(),
+        features: prs,
+        feature_names: uniform.column_names(),
         traits: uniform.traits.clone(),
         n_thresholds: uniform.channels.len(),
         covariates,

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::gwas::regress::{cholesky, cholesky_solve};
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 
 /// Newton iterations before giving up.
 const MAX_ITERATIONS: usize = 100;

@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn calibration_of_well_calibrated_predictions_is_near_ideal() {
         // Outcomes drawn from the predictions themselves: slope ~1, intercept ~0.
-        let mut rng = crate::sim::rng::Rng::stream(5, &[1]);
+        let mut rng = crate::rng::Rng::stream(5, &[1]);
         let n = 20_000;
         let p: Vec<f64> = (0..n).map(|_| 0.02 + 0.9 * rng.uniform()).collect();
         let y: Vec<bool> = p.iter().map(|&q| rng.uniform() < q).collect();

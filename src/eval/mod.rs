@@ -14,6 +14,7 @@
 
 pub mod baselines;
 pub mod cohort;
+pub mod image;
 pub mod logistic;
 pub mod metrics;
 pub mod output;
@@ -24,7 +25,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::sim::rng::Rng;
+use crate::rng::Rng;
 use baselines::{FitInfo, Method};
 use logistic::Matrix;
 use metrics::DeLong;
@@ -32,17 +33,50 @@ use metrics::DeLong;
 /// Errors of `evaluate`.
 #[derive(Debug, Error)]
 pub enum EvalError {
+    /// The model directory, its panel or its inputs could not be read.
     #[error(transparent)]
-    Bundle(#[from] crate::bundle::BundleError),
+    ModelDir(#[from] crate::model_dir::ModelDirError),
+    /// The model could not run.
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
-    #[error("{0}")]
-    Data(String),
-    #[error("{path}: {source}")]
-    Io {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
+    /// Images could not be read.
+    #[error(transparent)]
+    Imaging(#[from] crate::imaging::ImagingError),
+    /// An output file could not be written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
+    /// The test split is empty.
+    #[error("the test split has no genotyped samples with phenotypes")]
+    EmptyTestSplit,
+    /// The split (`source_name` says where it came from) has no genotyped test sample.
+    #[error(
+        "{source_name}: the test split has no genotyped sample (evaluate scores the test split)"
+    )]
+    NoTestSample {
+        /// Where the split came from.
+        source_name: String,
+    },
+    /// An outcome label is not 0, 1 or NA.
+    #[error("{}: line {line}: column '{outcome}' is {value} for sample {sample} (expected 0, 1 or NA)", table.display())]
+    Label {
+        /// The phenotype table.
+        table: std::path::PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// The outcome column.
+        outcome: String,
+        /// The value found.
+        value: f64,
+        /// The sample.
+        sample: String,
+    },
+    /// The phenotype or label table has no column for any (or one) of the model's outcomes.
+    #[error("{}: {message}", table.display())]
+    MissingOutcome {
+        /// The table.
+        table: std::path::PathBuf,
+        /// Which column was expected.
+        message: String,
     },
 }
 
@@ -71,10 +105,12 @@ pub struct Outcome {
 pub struct EvalCohort {
     pub ids: Vec<String>,
     pub split: Vec<Split>,
-    /// Raw linear scores, `trait × threshold` columns (trait-major), uniform fill.
-    pub prs: Matrix,
-    /// Column names, `<trait>_<threshold label>`.
-    pub prs_names: Vec<String>,
+    /// The inputs the linear baselines read: for genomic models the raw linear scores,
+    /// `trait × threshold` columns (trait-major, uniform fill); for imaging models the
+    /// patch means of each image (a thumbnail).
+    pub features: Matrix,
+    /// Column names: `<trait>_<threshold label>`, or `patch_<row>_<col>_c<channel>`.
+    pub feature_names: Vec<String>,
     /// Panel traits, in column order.
     pub traits: Vec<String>,
     pub n_thresholds: usize,
@@ -388,9 +424,7 @@ pub fn evaluate_with(
 ) -> Result<Evaluation, EvalError> {
     let n_test = cohort.rows_of(Split::Test).len();
     if n_test == 0 {
-        return Err(EvalError::Data(
-            "the test split has no genotyped samples with phenotypes".into(),
-        ));
+        return Err(EvalError::EmptyTestSplit);
     }
     let features = baselines::ensemble_features(cohort);
     let probe_features = baselines::probe_features(cohort);
@@ -560,8 +594,8 @@ mod tests {
         EvalCohort {
             ids: (0..n).map(|i| format!("S{i}")).collect(),
             split,
-            prs: Matrix::new(n, traits * c, prs),
-            prs_names: trait_ids
+            features: Matrix::new(n, traits * c, prs),
+            feature_names: trait_ids
                 .iter()
                 .flat_map(|t| (0..c).map(move |k| format!("{t}_c{k}")))
                 .collect(),

@@ -484,7 +484,7 @@ pub fn write(
 ) -> Result<Vec<PathBuf>, EvalError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| EvalError::Io { path, source }
+        move |source| crate::util::PathIoError { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
@@ -523,5 +523,5 @@ pub fn write(
         set.write_with(path, |w| w.write_all(bytes))
             .map_err(io(path))?;
     }
-    set.commit().map_err(io(dir))
+    Ok(set.commit().map_err(io(dir))?)
 }

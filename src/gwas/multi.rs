@@ -457,7 +457,7 @@ mod tests {
     #[test]
     fn batched_products_equal_the_one_column_path() {
         let n = 97;
-        let mut rng = crate::sim::rng::Rng::new(3);
+        let mut rng = crate::rng::Rng::new(3);
         let age: Vec<f64> = (0..n).map(|_| 40.0 + 30.0 * rng.uniform()).collect();
         let sex: Vec<f64> = (0..n)
             .map(|_| f64::from(u8::from(rng.bernoulli(0.5))))

@@ -4,14 +4,16 @@
 //!
 //! [`decode`] reads PNG, JPEG and DICOM into a [`Picture`] of display intensities,
 //! [`prepare`] turns a picture into the model's fixed `[C, S, S]` pixel grid, and
-//! [`augment`] perturbs those grids during training. The plug-in encoder that cuts them
+//! [`folder`] lists and loads a folder of images in parallel. Training-time augmentation is
+//! the model's (`model::augment`): this module only decodes and prepares. The plug-in encoder that cuts them
 //! into patch tokens is `model::encoders::PatchEncoder`, the same one that reads the
 //! genomic image.
 
-pub mod augment;
-pub mod bundle;
 pub mod decode;
+pub mod folder;
 pub mod prepare;
+
+pub use self::folder::{list_images, load_images, IMAGE_EXTENSIONS};
 
 use std::path::PathBuf;
 
@@ -37,10 +39,6 @@ pub enum ImagingError {
     },
     #[error("{0}")]
     Invalid(String),
-    #[error(transparent)]
-    Bundle(#[from] crate::bundle::BundleError),
-    #[error(transparent)]
-    Model(#[from] crate::model::ModelError),
 }
 
 /// A decoded picture: `height × width` pixels of `channels` interleaved values (1 gray or

@@ -439,7 +439,7 @@ mod tests {
 
     fn inputs(batch: usize, seed: u64) -> (Tensor<B, 4>, Tensor<B, 2>, Tensor<B, 2>) {
         let device = Default::default();
-        let mut rng = crate::sim::rng::Rng::new(seed);
+        let mut rng = crate::rng::Rng::new(seed);
         let pixels: Vec<f32> = (0..batch * 3 * 32 * 24)
             .map(|_| rng.uniform() as f32 * 2.0 - 1.0)
             .collect();

@@ -1073,7 +1073,7 @@ mod tests {
     use super::*;
     use crate::model::config::OutcomeQuery;
     use crate::model::device::backend_rng_guard;
-    use crate::sim::rng::Rng;
+    use crate::rng::Rng;
     use burn::backend::NdArray;
     use burn::tensor::TensorData;
 

@@ -6,11 +6,13 @@
 //! logit per outcome, [`device`] picks the burn backend. This module holds the plain input
 //! data ([`ModelData`]), weight files and batched inference.
 
+pub mod augment;
 pub mod config;
 pub mod core;
 pub mod cpu;
 pub mod device;
 pub mod encoders;
+pub mod infer;
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +42,8 @@ pub enum ModelError {
     Data(String),
     #[error("{}: {message}", path.display())]
     Weights { path: PathBuf, message: String },
+    #[error(transparent)]
+    Device(#[from] DeviceError),
 }
 
 /// A cohort ready for the model: row-major per sample.
@@ -82,11 +86,11 @@ pub struct ModelInputs<B: Backend> {
     pub present: Tensor<B, 2>,
 }
 
-/// Training-time augmentation of a batch's medical images (see [`crate::imaging::augment`]):
+/// Training-time augmentation of a batch's medical images (see [`augment`]):
 /// which images to perturb and the random stream to do it with.
 #[derive(Clone, Copy, Debug)]
 pub struct BatchAugment<'a> {
-    pub augmentation: &'a crate::imaging::augment::Augmentation,
+    pub augmentation: &'a crate::model::augment::Augmentation,
     /// Augment the first image (an imaging model); never the genomic image.
     pub first: bool,
     /// Augment the scan (a mixed model).
@@ -503,7 +507,7 @@ where
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
-    use crate::sim::rng::Rng;
+    use crate::rng::Rng;
 
     /// Tiny architecture over a 3×16×16 image (a 2×2 grid of trait tiles), 2 covariates.
     pub(crate) fn tiny_config() -> ModelConfig {
@@ -748,7 +752,7 @@ mod tests {
     #[ignore = "benchmark"]
     fn inference_throughput() {
         let n = 8192;
-        let mut rng = crate::sim::rng::Rng::new(1);
+        let mut rng = crate::rng::Rng::new(1);
         let data = ModelData {
             n,
             image_shape: [3, 64, 64],

@@ -16,9 +16,9 @@ use serde::Serialize;
 use statrs::function::erf::erfc;
 use thiserror::Error;
 
-use crate::bundle::{BundleConfig, OutcomeInfo};
 use crate::encode::image::Images;
 use crate::encode::{EncodeError, PanelScores};
+use crate::model_dir::{GenomicModelConfig, OutcomeInfo};
 use crate::panel::manifest::Manifest;
 use crate::score::ScoreSummary;
 use crate::util::OutputSet;
@@ -83,7 +83,7 @@ pub fn percentile(z: f64) -> f64 {
 
 /// The model part of a run.
 pub struct ModelPart<'a> {
-    pub config: &'a BundleConfig,
+    pub config: &'a GenomicModelConfig,
     /// `built in` or the directory given.
     pub label: String,
     /// `n × outcomes`, in `config.model.outcomes` order.
@@ -127,7 +127,7 @@ impl Scored<'_> {
                         .outcomes
                         .iter()
                         .find(|o| o.id == q.id)
-                        .expect("bundle outcomes cover the model's")
+                        .expect("the model directory's outcomes cover the model's")
                 })
                 .collect(),
             None => Vec::new(),

@@ -11,7 +11,7 @@
 //! where `S_f` are the standardized factor scores and `P_t` the trait's private polygenic
 //! score, so the genetic-correlation matrix is `L Lᵀ` off the diagonal.
 
-use super::rng::Rng;
+use crate::rng::Rng;
 
 /// Trait clusters, in the order factors are numbered.
 pub const CLUSTERS: [&str; 8] = [
@@ -559,6 +559,25 @@ pub fn make_traits(n: usize, seed: u64) -> Vec<TraitDef> {
 /// Parameter genetic correlation of two traits: the overlap of their factor loadings.
 pub fn trait_rg(a: &TraitDef, b: &TraitDef) -> f64 {
     a.loadings.iter().zip(&b.loadings).map(|(x, y)| x * y).sum()
+}
+
+/// The 14 outcomes as model definitions: id, name, trained (in-distribution) and anchors
+/// with the simulation's weights. Until outcome definitions are data (`train --outcomes`),
+/// the `train` command takes its outcomes from here.
+pub fn outcome_definitions() -> Vec<crate::model_dir::OutcomeDef> {
+    OUTCOMES
+        .iter()
+        .map(|o| crate::model_dir::OutcomeDef {
+            id: o.id.to_string(),
+            name: o.name.to_string(),
+            trained: o.in_distribution,
+            anchors: o
+                .anchors
+                .iter()
+                .map(|(a, w)| (a.to_string(), *w as f32))
+                .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

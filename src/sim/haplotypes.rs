@@ -22,8 +22,8 @@
 use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::rng::Rng;
 use crate::genome::{Chrom, Position};
+use crate::rng::Rng;
 
 /// GRCh37 autosome lengths in base pairs (the coordinate frame of simulated files).
 pub const GRCH37_AUTOSOME_LENGTHS: [u64; 22] = [

@@ -16,7 +16,6 @@ pub mod haplotypes;
 pub mod phantom;
 pub mod phenotypes;
 pub mod readme;
-pub mod rng;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -28,10 +27,10 @@ use rayon::prelude::*;
 use crate::genome::Chrom;
 use crate::io::plink::Sex;
 use crate::io::write::{GenotypeWriter, HaplotypeBlock, VariantInfo, WriteError, WriterSet};
+use crate::rng::Rng;
 use architecture::{factor_names, make_traits, TraitDef, OUTCOMES};
 use haplotypes::{layout_variants, HaplotypeModel, MosaicGenerator, VariantTable};
 use phenotypes::{build_cohort, standardize, Architecture, Cohort, Components, SPLITS};
-use rng::Rng;
 
 /// Genome build of the simulated coordinates.
 pub const GENOME_BUILD: &str = "GRCh37";

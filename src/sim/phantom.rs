@@ -30,7 +30,7 @@ use dicom_object::InMemDicomObject;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use super::rng::{derive, Rng};
+use crate::rng::{derive, Rng};
 
 /// The findings a phantom can carry, in label order (the columns of `labels.tsv`):
 ///

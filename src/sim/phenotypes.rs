@@ -18,7 +18,7 @@
 //! With `Architecture::Additive` every one of those terms is zero.
 
 use super::architecture::{OutcomeSpec, TraitDef, OUTCOMES};
-use super::rng::Rng;
+use crate::rng::Rng;
 
 /// Mean age of the cohort, the pivot of age-dependent penetrance (years).
 pub const AGE_PIVOT: f64 = 55.0;

@@ -3,6 +3,7 @@
 //! stopping, resumable checkpoints), generic over the burn backend.
 
 pub mod checkpoint;
+pub mod job;
 pub mod metrics;
 pub mod schedule;
 
@@ -20,13 +21,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::imaging::augment::Augmentation;
+use crate::model::augment::Augmentation;
 use crate::model::device::backend_rng_guard;
 use crate::model::{
     load_record, predict_probabilities, save_record, BatchAugment, ImageKind, Model, ModelConfig,
     ModelData, ModelError,
 };
-use crate::sim::rng::{derive, Rng};
+use crate::rng::{derive, Rng};
 
 use self::checkpoint::{CheckpointState, BEST_STEM, CHECKPOINT_FORMAT, MODEL_STEM, OPTIMIZER_STEM};
 use self::metrics::{auc, mean_auc};

@@ -16,8 +16,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::ImagingError;
-use crate::sim::rng::Rng;
+use crate::imaging::ImagingError;
+use crate::rng::Rng;
 
 /// Ranges of the random perturbations; each image draws its own transform from them.
 ///

@@ -1,0 +1,124 @@
+//! `MODEL_CARD.md` of both modalities (after Mitchell et al. 2019, "Model Cards for Model
+//! Reporting"): intended use, the training data section the two share
+//! ([`training_data_md`]), metrics and limitations.
+
+use std::fmt::Write as _;
+
+use super::genomic::GenomicModelConfig;
+use super::image::ImageModelConfig;
+use super::training_data_md;
+
+/// MODEL_CARD.md: intended use, training data, metrics, limitations.
+pub fn genomic(c: &GenomicModelConfig) -> String {
+    let mut s = String::new();
+    let t = &c.training;
+    let _ = writeln!(s, "# Model card: {}\n", c.name);
+    let _ = writeln!(
+        s,
+        "**Not for clinical use.** This model predicts disease risk from polygenic scores \
+         for research and software testing. It has not been validated on any real cohort.\n"
+    );
+    let _ = writeln!(s, "## Intended use\n");
+    let _ = writeln!(
+        s,
+        "Research comparison of a transformer over a genomic image (Med-Gemini-Polygenic, \
+         arXiv 2405.03162) against linear polygenic scores. Input: genotypes scored with \
+         panel `{}` (sha256 `{}`, {}), age, sex and BMI. Output: probabilities for {} \
+         outcomes ({} trained, the rest queried zero-shot from their anchor traits).\n",
+        c.panel.name,
+        c.panel.sha256,
+        c.panel.genome_build,
+        c.outcomes.len(),
+        c.outcomes.iter().filter(|o| o.trained).count()
+    );
+    s.push_str(&training_data_md(t, ("Genotypes", "Phenotypes")));
+    let m = &c.model;
+    let _ = writeln!(
+        s,
+        "Architecture: {}×{}×{} genomic image ({} fill) in 8×8 patches, {} covariate tokens, {} outcome queries; transformer d_model {}, {} heads, {} layers, feed-forward {}, dropout {}; linear readout of tiles and covariates {}.\n",
+        m.image_shape[0], m.image_shape[1], m.image_shape[2], c.fill.as_str(), m.n_tabular,
+        m.outcomes.len(), m.d_model, m.n_heads, m.n_layers, m.d_ff, m.dropout,
+        if m.linear_readout { "on" } else { "off" }
+    );
+    let _ = writeln!(s, "## Metrics (validation split, the kept epoch)\n");
+    let _ = writeln!(
+        s,
+        "| outcome | AUROC | training prevalence |\n|---|---|---|"
+    );
+    for (id, auc) in &c.metrics.validation_auc {
+        let prev = c
+            .outcomes
+            .iter()
+            .find(|o| &o.id == id)
+            .and_then(|o| o.train_prevalence);
+        let _ = writeln!(
+            s,
+            "| {id} | {} | {} |",
+            auc.map_or("NA".into(), |a| format!("{a:.3}")),
+            prev.map_or("NA".into(), |p| format!("{p:.3}"))
+        );
+    }
+    let _ = writeln!(s, "\nMean validation AUROC: {:.3}. Test-split evaluation against linear baselines is `medgem-prs evaluate`'s job.\n", c.metrics.mean_validation_auc);
+    let _ = writeln!(s, "## Zero-shot outcomes\n");
+    for o in c.outcomes.iter().filter(|o| !o.trained) {
+        let a: Vec<String> = o
+            .anchors
+            .iter()
+            .map(|(t, w)| format!("{t} {w:+}"))
+            .collect();
+        let _ = writeln!(s, "- {} ({}): anchors {}", o.id, o.name, a.join(", "));
+    }
+    let _ = writeln!(s, "\n## Limitations\n");
+    let _ = writeln!(
+        s,
+        "- Trained on the data above only; if that is the synthetic biobank of `medgem-prs simulate`, nothing here transfers to real people.\n\
+         - Scores must come from the same panel (checked by sha256) and genome build.\n\
+         - Zero-shot outcomes are only as good as their anchor traits; their probabilities are not calibrated.\n\
+         - No ancestry adjustment: the training cohort defines the reference distribution."
+    );
+    s
+}
+
+/// MODEL_CARD.md of an imaging model.
+pub fn image(c: &ImageModelConfig) -> String {
+    let t = &c.training;
+    let mut s = format!("# Model card: {}\n\n", c.name);
+    s.push_str(
+        "**Not for clinical use.** A research imaging classifier on the medgem-prs \
+         transformer core. It has not been validated on any real images.\n\n",
+    );
+    s.push_str(&format!(
+        "## Input\n\n{}-channel images resized to {}×{} (letterboxed), cut into {}×{} \
+         patches; DICOM window: {}.\n\n",
+        c.image.channels,
+        c.image.size,
+        c.image.size,
+        c.model.patch,
+        c.model.patch,
+        match c.image.window {
+            Some(w) => format!("centre {} width {}", w.center, w.width),
+            None => "the file's own, else the full range".into(),
+        }
+    ));
+    s.push_str(&training_data_md(t, ("Images", "Labels")));
+    s.push_str(&format!(
+        "Augmentation: {}\n\n",
+        match &c.augmentation {
+            Some(a) => serde_json::to_string(a).expect("serializable"),
+            None => "none".into(),
+        }
+    ));
+    s.push_str(
+        "## Validation AUC (kept epoch)\n\n| finding | prevalence (train) | AUC |\n|---|---|---|\n",
+    );
+    for (f, (_, auc)) in c.findings.iter().zip(&c.metrics.validation_auc) {
+        s.push_str(&format!(
+            "| {} | {} | {} |\n",
+            f.id,
+            f.train_prevalence
+                .map_or("NA".into(), |p| format!("{p:.3}")),
+            auc.map_or("NA".into(), |a| format!("{a:.3}"))
+        ));
+    }
+    s
+}

@@ -1,0 +1,521 @@
+//! Genomic models: from genotypes, a panel and a phenotype table to a model directory
+//! (`train`), and from genotypes and a model directory to probabilities (`predict`,
+//! `score`). The panel is scored with plink2 arithmetic ([`crate::score`]), rendered into
+//! the genomic image with the training split's normalisation ([`crate::encode`]) and read
+//! by the transformer with the covariates.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::header::{Modality, RawConfig};
+use super::{card, make_splits, metrics, training_info, write_probability_table};
+use super::{Metrics, ModelDirError, ModelHyper, TrainingInfo, CARD_FILE, CONFIG_FILE};
+use crate::encode::image::{self, ImageLayout, Images, NormStats};
+use crate::encode::tabular::{self, Tabular, TabularSchema};
+use crate::encode::{FillMode, PanelScores, PreparedPanel};
+use crate::io::GenotypeSource;
+use crate::model::infer;
+use crate::model::{run_on, DeviceKind, ModelConfig, ModelData, ModelError, OutcomeQuery};
+use crate::panel::manifest::{panel_sha256, Manifest};
+use crate::pheno::PhenoTable;
+use crate::score::ScoreOptions;
+use crate::train::job::TrainJob;
+use crate::train::TrainConfig;
+use crate::util::{PathIoError, StagedDir};
+
+/// Version of a genomic model's `config.json` layout.
+pub const GENOMIC_FORMAT_VERSION: u32 = 2;
+
+/// An outcome as the model directory records it: anchors by trait id (not tile), so they survive
+/// any tile order and can be edited to query new outcomes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeInfo {
+    pub id: String,
+    pub name: String,
+    pub trained: bool,
+    pub anchors: Vec<(String, f32)>,
+    /// Case fraction among labelled training samples (the reference prevalence for
+    /// relative risks); `None` for zero-shot outcomes.
+    pub train_prevalence: Option<f64>,
+}
+
+/// The panel a model was trained on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PanelRef {
+    pub name: String,
+    pub sha256: String,
+    pub genome_build: String,
+    pub tile_order: Vec<String>,
+    pub thresholds: Vec<f64>,
+}
+
+/// `config.json` of a model directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GenomicModelConfig {
+    pub format_version: u32,
+    pub name: String,
+    pub tool: String,
+    pub model: ModelConfig,
+    pub panel: PanelRef,
+    pub fill: FillMode,
+    pub normalization: NormStats,
+    pub tabular: TabularSchema,
+    pub outcomes: Vec<OutcomeInfo>,
+    pub training: TrainingInfo,
+    pub metrics: Metrics,
+}
+
+impl GenomicModelConfig {
+    /// Reads and checks `dir/config.json`.
+    pub fn read(dir: &Path) -> Result<GenomicModelConfig, ModelDirError> {
+        GenomicModelConfig::from_raw(RawConfig::read(dir)?)
+    }
+
+    /// Parses a `config.json` text (`path` names it in messages).
+    pub fn parse(path: &Path, text: &str) -> Result<GenomicModelConfig, ModelDirError> {
+        GenomicModelConfig::from_raw(RawConfig::parse(path, text)?)
+    }
+
+    /// Checks the modality, fills the fields older configs lack, checks the version.
+    pub fn from_raw(mut raw: RawConfig) -> Result<GenomicModelConfig, ModelDirError> {
+        if raw.modality != Modality::Genomic {
+            return Err(raw.invalid("an imaging model: use it with --modality image"));
+        }
+        if let Some(model) = raw.value.get_mut("model") {
+            ModelConfig::fill_defaults(model);
+        }
+        let path = raw.path.clone();
+        let c: GenomicModelConfig = raw.fields("model ")?;
+        let check = RawConfig {
+            path,
+            modality: Modality::Genomic,
+            value: serde_json::Value::Null,
+        };
+        check.check_version(c.format_version, GENOMIC_FORMAT_VERSION, "model ")?;
+        c.model.validate()?;
+        Ok(c)
+    }
+}
+
+/// An outcome to put in a model: its phenotype-table column, its name, whether it is
+/// trained (else queried zero-shot), and its anchor traits with weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutcomeDef {
+    /// The phenotype-table column and the output column name.
+    pub id: String,
+    /// A readable name.
+    pub name: String,
+    /// Trained on its labels (`true`) or queried zero-shot from its anchors.
+    pub trained: bool,
+    /// Panel trait ids with weights; negative weights: inversely related.
+    pub anchors: Vec<(String, f32)>,
+}
+
+/// Images and covariates of some samples, ready for the model.
+pub struct Inputs {
+    pub ids: Vec<String>,
+    pub images: Images,
+    pub tabular: Tabular,
+}
+
+impl Inputs {
+    /// Model data with the given labels (`n × O` and presence).
+    pub fn data(&self, labels: Option<(Vec<f32>, Vec<f32>, usize)>) -> ModelData {
+        let layout = &self.images.layout;
+        let (labels, label_present, n_outcomes) = labels.unwrap_or((Vec::new(), Vec::new(), 0));
+        ModelData {
+            n: self.ids.len(),
+            image_shape: [layout.channels, layout.height(), layout.width()],
+            pixels: self.images.pixels.clone(),
+            n_tabular: self.tabular.n_features,
+            tabular: self.tabular.values.clone(),
+            tabular_present: self.tabular.present.clone(),
+            n_outcomes,
+            labels,
+            label_present,
+            ..ModelData::default()
+        }
+    }
+}
+
+/// Picks rows of panel scores by sample id.
+fn rows_of(scores: &PanelScores, ids: &[String]) -> Vec<usize> {
+    let index: HashMap<&str, usize> = scores
+        .sample_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    ids.iter()
+        .filter_map(|id| index.get(id.as_str()).copied())
+        .collect()
+}
+
+/// The subset of `scores` at `rows`.
+fn subset(scores: &PanelScores, rows: &[usize]) -> PanelScores {
+    let width = scores.n_columns();
+    let mut values = Vec::with_capacity(rows.len() * width);
+    for &r in rows {
+        values.extend_from_slice(scores.row(r));
+    }
+    PanelScores {
+        sample_ids: rows.iter().map(|&r| scores.sample_ids[r].clone()).collect(),
+        values,
+        ..scores.clone()
+    }
+}
+
+/// Labels of `outcomes` (those trained) for `ids`: 0/1 and presence.
+fn labels(table: &PhenoTable, ids: &[String], outcomes: &[String]) -> (Vec<f32>, Vec<f32>) {
+    let row: HashMap<&str, usize> = table
+        .iids()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let cols: Vec<&[Option<f64>]> = outcomes
+        .iter()
+        .map(|o| table.column(o).expect("checked"))
+        .collect();
+    let mut y = Vec::with_capacity(ids.len() * outcomes.len());
+    let mut present = Vec::with_capacity(ids.len() * outcomes.len());
+    for id in ids {
+        let r = row.get(id.as_str()).copied();
+        for c in &cols {
+            match r.and_then(|r| c[r]) {
+                Some(v) => {
+                    y.push(if v > 0.5 { 1.0 } else { 0.0 });
+                    present.push(1.0);
+                }
+                None => {
+                    y.push(0.0);
+                    present.push(0.0);
+                }
+            }
+        }
+    }
+    (y, present)
+}
+
+/// What to train.
+#[derive(Clone, Debug)]
+pub struct TrainRequest {
+    pub name: String,
+    pub panel_dir: PathBuf,
+    pub fill: FillMode,
+    pub model: ModelHyper,
+    pub train: TrainConfig,
+    pub device: DeviceKind,
+    pub splits_file: Option<PathBuf>,
+    pub score: ScoreOptions,
+    pub data_description: String,
+    /// The outcomes: those marked trained that the phenotype table labels are trained,
+    /// the rest queried zero-shot from their anchors.
+    pub outcomes: Vec<OutcomeDef>,
+}
+
+/// Trains a model from `source` (all its samples in a split), `table` and the panel, and
+/// writes the model directory `out` atomically.
+pub fn train_genomic(
+    source: &mut dyn GenotypeSource,
+    table: &PhenoTable,
+    request: &TrainRequest,
+    out: &Path,
+) -> Result<GenomicModelConfig, ModelDirError> {
+    let start = std::time::Instant::now();
+    let manifest = Manifest::read(&request.panel_dir)?;
+    let sha = panel_sha256(&request.panel_dir)?;
+    let splits = make_splits(
+        source.sample_ids(),
+        table,
+        request.splits_file.as_deref(),
+        request.train.seed,
+    )?;
+    // Outcomes: trained ones are the outcomes marked trained that the table labels.
+    let outcomes_def = &request.outcomes;
+    let trained: Vec<String> = outcomes_def
+        .iter()
+        .filter(|o| o.trained && table.column(&o.id).is_some())
+        .map(|o| o.id.clone())
+        .collect();
+    if trained.is_empty() {
+        return Err(ModelDirError::NoOutcomeColumn {
+            table: table.path().to_path_buf(),
+            expected: outcomes_def
+                .iter()
+                .filter(|o| o.trained)
+                .map(|o| o.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    // Linear scores of every sample in train/validation/test.
+    let mut wanted: Vec<String> = splits.train.clone();
+    wanted.extend(splits.validation.iter().cloned());
+    wanted.extend(splits.test.iter().cloned());
+    let mut options = request.score.clone();
+    options.samples = Some(wanted);
+    let prepared = PreparedPanel::read(&request.panel_dir, &manifest, request.fill)?;
+    let scores = prepared.score(source, &options)?;
+    let layout = ImageLayout::for_scores(&scores);
+    let train_rows = rows_of(&scores, &splits.train);
+    let valid_rows = rows_of(&scores, &splits.validation);
+    let stats = image::fit(&scores, &train_rows)?;
+    let table_rows: HashMap<&str, usize> = table
+        .iids()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let train_table_rows: Vec<usize> = splits
+        .train
+        .iter()
+        .filter_map(|id| table_rows.get(id.as_str()).copied())
+        .collect();
+    let schema = tabular::fit(table, &train_table_rows);
+    let inputs_of = |rows: &[usize]| -> Result<Inputs, ModelDirError> {
+        let part = subset(&scores, rows);
+        let images = image::render(&part, &stats, &layout, request.fill)?;
+        let tab = tabular::features(table, &part.sample_ids, &schema);
+        Ok(Inputs {
+            ids: part.sample_ids.clone(),
+            images,
+            tabular: tab,
+        })
+    };
+    let train_in = inputs_of(&train_rows)?;
+    let valid_in = inputs_of(&valid_rows)?;
+    let (ty, tp) = labels(table, &train_in.ids, &trained);
+    let (vy, vp) = labels(table, &valid_in.ids, &trained);
+    let train_data = train_in.data(Some((ty.clone(), tp.clone(), trained.len())));
+    let valid_data = valid_in.data(Some((vy, vp, trained.len())));
+
+    let outcomes: Vec<OutcomeInfo> = outcomes_def
+        .iter()
+        .map(
+            |OutcomeDef {
+                 id, name, anchors, ..
+             }| {
+                let k = trained.iter().position(|t| t == id);
+                let prevalence = k.map(|k| {
+                    let (mut cases, mut n) = (0.0, 0.0);
+                    for i in 0..train_in.ids.len() {
+                        let j = i * trained.len() + k;
+                        cases += f64::from(ty[j] * tp[j]);
+                        n += f64::from(tp[j]);
+                    }
+                    cases / n.max(1.0)
+                });
+                OutcomeInfo {
+                    id: id.clone(),
+                    name: name.clone(),
+                    trained: k.is_some(),
+                    anchors: anchors.clone(),
+                    train_prevalence: prevalence,
+                }
+            },
+        )
+        .collect();
+    let model_config = model_config_for(&layout, schema.names.len(), &outcomes, &request.model)?;
+
+    // Stage the directory and train into it.
+    let staging = StagedDir::new(out, "model", false)?;
+    let job = TrainJob {
+        model_config: &model_config,
+        train: &train_data,
+        valid: &valid_data,
+        config: &request.train,
+        out: staging.path(),
+    };
+    let summary = run_on(request.device, job).map_err(ModelError::from)??;
+    let config = GenomicModelConfig {
+        format_version: GENOMIC_FORMAT_VERSION,
+        name: request.name.clone(),
+        tool: format!("medgem-prs {}", env!("CARGO_PKG_VERSION")),
+        model: model_config,
+        panel: PanelRef {
+            name: manifest.name.clone(),
+            sha256: sha,
+            genome_build: manifest.genome_build.clone(),
+            tile_order: layout.tile_order.clone(),
+            thresholds: manifest.thresholds.clone(),
+        },
+        fill: request.fill,
+        normalization: stats,
+        tabular: schema,
+        outcomes,
+        training: training_info(
+            source.path().display().to_string(),
+            table.path().display().to_string(),
+            &splits,
+            (train_data.n, valid_data.n),
+            (&request.train, request.device, &request.data_description),
+            &summary,
+            start.elapsed().as_secs_f64(),
+        ),
+        metrics: metrics(&trained, &summary),
+    };
+    let text = serde_json::to_string_pretty(&config).expect("serializable") + "\n";
+    let path = staging.path().join(CONFIG_FILE);
+    std::fs::write(&path, text).map_err(PathIoError::on(&path))?;
+    let path = staging.path().join(CARD_FILE);
+    std::fs::write(&path, card::genomic(&config)).map_err(PathIoError::on(&path))?;
+    staging.commit()?;
+    Ok(config)
+}
+
+/// The transformer configuration for a panel layout and outcomes.
+pub fn model_config_for(
+    layout: &ImageLayout,
+    n_tabular: usize,
+    outcomes: &[OutcomeInfo],
+    hyper: &ModelHyper,
+) -> Result<ModelConfig, ModelDirError> {
+    let queries = outcomes
+        .iter()
+        .map(|o| {
+            let anchors: Vec<(usize, f32)> = o
+                .anchors
+                .iter()
+                .filter_map(|(t, w)| layout.tile_index(t).map(|i| (i, *w)))
+                .collect();
+            if anchors.is_empty() {
+                return Err(ModelDirError::AnchorsNotInPanel {
+                    outcome: o.id.clone(),
+                    anchors: o
+                        .anchors
+                        .iter()
+                        .map(|a| a.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            Ok(OutcomeQuery {
+                id: o.id.clone(),
+                anchors,
+                trained: o.trained,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut c = ModelConfig::new(
+        [layout.channels, layout.height(), layout.width()],
+        n_tabular,
+        queries,
+    );
+    hyper.apply_to(&mut c);
+    c.validate()?;
+    Ok(c)
+}
+
+/// Scores and renders `source`'s samples for a trained model, checking the panel.
+pub fn model_inputs(
+    source: &mut dyn GenotypeSource,
+    config: &GenomicModelConfig,
+    panel_dir: &Path,
+    covariates: Option<&PhenoTable>,
+    score: &ScoreOptions,
+) -> Result<Inputs, ModelDirError> {
+    Ok(scored_inputs(source, config, panel_dir, covariates, score)?.1)
+}
+
+/// [`model_inputs`], also returning the panel's linear scores.
+pub fn scored_inputs(
+    source: &mut dyn GenotypeSource,
+    config: &GenomicModelConfig,
+    panel_dir: &Path,
+    covariates: Option<&PhenoTable>,
+    score: &ScoreOptions,
+) -> Result<(PanelScores, Inputs), ModelDirError> {
+    let sha = panel_sha256(panel_dir)?;
+    if sha != config.panel.sha256 {
+        return Err(ModelDirError::PanelMismatch {
+            panel: panel_dir.to_path_buf(),
+            sha256: sha,
+            model_panel: config.panel.name.clone(),
+            model_sha256: config.panel.sha256.clone(),
+        });
+    }
+    let manifest = Manifest::read(panel_dir)?;
+    let prepared = PreparedPanel::read(panel_dir, &manifest, config.fill)?;
+    let scores = prepared.score(source, score)?;
+    let layout = ImageLayout::for_scores(&scores);
+    if layout.tile_order != config.panel.tile_order {
+        return Err(ModelDirError::TileOrder);
+    }
+    let images = image::render(&scores, &config.normalization, &layout, config.fill)?;
+    let tab = match covariates {
+        Some(t) => tabular::features(t, &scores.sample_ids, &config.tabular),
+        None => Tabular::missing(scores.sample_ids.len(), &config.tabular),
+    };
+    let inputs = Inputs {
+        ids: scores.sample_ids.clone(),
+        images,
+        tabular: tab,
+    };
+    Ok((scores, inputs))
+}
+
+/// Probabilities `n × outcomes` for `inputs` with the model in `dir`, corrected for the
+/// class weighting of training (see [`GenomicModelConfig::logit_offsets`]).
+pub fn predict(
+    dir: &Path,
+    config: &GenomicModelConfig,
+    inputs: &Inputs,
+    device: DeviceKind,
+) -> Result<Vec<f32>, ModelDirError> {
+    predict_data(dir, config, &inputs.data(None), device)
+}
+
+/// [`predict`] on inputs already turned into [`ModelData`] (for callers that also need the
+/// data for something else, such as embeddings).
+pub fn predict_data(
+    dir: &Path,
+    config: &GenomicModelConfig,
+    data: &ModelData,
+    device: DeviceKind,
+) -> Result<Vec<f32>, ModelDirError> {
+    Ok(infer::model_probabilities(
+        dir,
+        &config.model,
+        &config.logit_offsets(),
+        data,
+        device,
+    )?)
+}
+
+impl GenomicModelConfig {
+    /// Per-outcome logit offsets that undo the class weighting of training.
+    ///
+    /// Training weights cases by `(1 − π) / π` (π: the outcome's training prevalence), which
+    /// shifts the optimal logit by `ln((1 − π) / π)`; subtracting it again is the prior
+    /// correction of King & Zeng (2001, "Logistic regression in rare events data"), so that
+    /// probabilities are on the scale of the training prevalence. Zero-shot outcomes have no
+    /// prevalence and take the mean offset of the trained ones: their probabilities are on
+    /// the scale of a typical trained outcome, not calibrated to their own prevalence.
+    pub fn logit_offsets(&self) -> Vec<f32> {
+        infer::prior_offsets(&self.model, |id| {
+            self.outcomes
+                .iter()
+                .find(|o| o.id == id)
+                .and_then(|o| o.train_prevalence)
+        })
+    }
+}
+
+/// Writes `IID` then one probability column per outcome.
+pub fn write_predictions(
+    out: &Path,
+    config: &GenomicModelConfig,
+    ids: &[String],
+    probs: &[f32],
+) -> Result<(), ModelDirError> {
+    let outcomes: Vec<&str> = config
+        .model
+        .outcomes
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
+    write_probability_table(out, "IID", ids, &outcomes, probs)
+}

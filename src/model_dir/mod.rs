@@ -1,0 +1,333 @@
+//! Model directories (`models/<name>/`): what `train` writes and `predict`, `score`,
+//! `encode` and `evaluate` read, for both modalities.
+//!
+//! A model directory holds `config.json` (everything needed to rebuild the inputs exactly,
+//! see [`genomic::GenomicModelConfig`] and [`image::ImageModelConfig`]), the burn weights
+//! `model.mpk` and `MODEL_CARD.md`. The layout follows burn's examples: the config saved
+//! next to the weights. The directory is staged beside its destination and renamed into
+//! place when complete ([`crate::util::StagedDir`]).
+//!
+//! [`header`] reads the part of `config.json` both modalities share and tells them apart,
+//! [`splits`] assigns samples to train/validation/test, [`card`] writes the model cards,
+//! [`genomic`] and [`image`] assemble each modality's inputs and labels and train through
+//! the one job of [`crate::train::job`], and [`bench`] measures speed on synthetic inputs.
+
+pub mod bench;
+pub mod card;
+pub mod genomic;
+pub mod header;
+pub mod image;
+pub mod splits;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::encode::EncodeError;
+use crate::imaging::ImagingError;
+use crate::model::{DeviceKind, ModelConfig, ModelError};
+use crate::panel::PanelError;
+use crate::train::job::TrainSummary;
+use crate::train::{TrainConfig, TrainError};
+use crate::util::{OutputSet, PathIoError, StageError};
+
+pub use self::genomic::{GenomicModelConfig, OutcomeDef, OutcomeInfo, PanelRef, TrainRequest};
+pub use self::image::{ImageModelConfig, ImageTrainRequest, LabelTable};
+pub use self::splits::{assign_splits, make_splits, Splits};
+
+/// File name of the configuration inside a model directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// File name of the model card inside a model directory.
+pub const CARD_FILE: &str = "MODEL_CARD.md";
+
+/// Everything that can stop training, prediction or reading a model directory.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelDirError {
+    /// Scoring or rendering the genomic image failed.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The panel could not be read.
+    #[error(transparent)]
+    Panel(#[from] PanelError),
+    /// Model construction, weights or inference failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// Training failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// An image could not be read or prepared.
+    #[error(transparent)]
+    Imaging(#[from] ImagingError),
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] PathIoError),
+    /// The output directory could not be staged.
+    #[error(transparent)]
+    Stage(#[from] StageError),
+    /// A file (config, split table) is not what it should be.
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What was expected.
+        message: String,
+    },
+    /// A label table line is malformed.
+    #[error("{}: line {line}: {message}", path.display())]
+    Table {
+        /// The label table.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What was expected.
+        message: String,
+    },
+    /// None of the genotyped samples has a phenotype row.
+    #[error("{}: no genotyped sample is in the phenotype table (e.g. genotype ID '{example}')", table.display())]
+    NoSampleInTable {
+        /// The phenotype table.
+        table: PathBuf,
+        /// The first genotype ID.
+        example: String,
+    },
+    /// Training needs samples in the train and validation splits.
+    #[error("{source_name}: the train and validation splits need samples ({train} train, {validation} validation)")]
+    EmptySplits {
+        /// Where the split came from (a column, a file, a seeded draw).
+        source_name: String,
+        /// Samples in the train split.
+        train: usize,
+        /// Samples in the validation split.
+        validation: usize,
+    },
+    /// The phenotype table labels none of the outcomes to train.
+    #[error("{}: no outcome column to train on (expected some of: {expected})", table.display())]
+    NoOutcomeColumn {
+        /// The phenotype table.
+        table: PathBuf,
+        /// The outcome ids looked for, comma-separated.
+        expected: String,
+    },
+    /// An outcome's query has no anchor tile in the panel.
+    #[error("outcome '{outcome}': none of its anchor traits ({anchors}) is in the panel")]
+    AnchorsNotInPanel {
+        /// The outcome id.
+        outcome: String,
+        /// Its anchor trait ids, comma-separated.
+        anchors: String,
+    },
+    /// The panel given is not the one the model was trained on.
+    #[error("{}: this panel (sha256 {sha256}) is not the one the model was trained on ('{model_panel}', sha256 {model_sha256})", panel.display())]
+    PanelMismatch {
+        /// The panel directory given.
+        panel: PathBuf,
+        /// Its sha256.
+        sha256: String,
+        /// The model's panel name.
+        model_panel: String,
+        /// The model's panel sha256.
+        model_sha256: String,
+    },
+    /// The panel's tiles come in another order than the model's.
+    #[error("panel tile order differs from the model's")]
+    TileOrder,
+    /// A model's normalisation statistics do not fit its own panel layout.
+    #[error("normalisation statistics do not match the panel's traits and channels")]
+    Normalisation,
+    /// Arguments that cannot go together (e.g. an image size that is no multiple of the
+    /// patch size).
+    #[error("{0}")]
+    Request(String),
+}
+
+/// How the model was trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// What the model read: the genotype file, or the images folder of an imaging model
+    /// (stored as `genotypes` in `config.json`, the name of format version 1).
+    #[serde(rename = "genotypes")]
+    pub inputs: String,
+    /// Where the labels came from: the phenotype table, or an imaging model's label table
+    /// (stored as `phenotypes`).
+    #[serde(rename = "phenotypes")]
+    pub labels: String,
+    pub split_source: String,
+    pub n_train: usize,
+    pub n_validation: usize,
+    pub n_test: usize,
+    pub seed: u64,
+    pub device: String,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub warmup_fraction: f64,
+    pub patience: usize,
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub stopped_early: bool,
+    pub seconds: f64,
+    /// Free text, e.g. "synthetic: medgem-prs simulate --samples ...".
+    pub data_description: String,
+}
+
+/// Validation metrics of the kept epoch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Metrics {
+    pub validation_auc: Vec<(String, Option<f64>)>,
+    pub mean_validation_auc: f64,
+    pub history: Vec<crate::train::EpochSummary>,
+}
+
+/// Transformer size.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelHyper {
+    pub d_model: usize,
+    pub n_heads: usize,
+    pub n_layers: usize,
+    pub d_ff: usize,
+    pub dropout: f64,
+    /// See [`ModelConfig::linear_readout`].
+    pub linear_readout: bool,
+}
+
+impl ModelHyper {
+    /// Sets the transformer size of `config`, whatever the modality.
+    pub fn apply_to(&self, config: &mut ModelConfig) {
+        config.d_model = self.d_model;
+        config.n_heads = self.n_heads;
+        config.n_layers = self.n_layers;
+        config.d_ff = self.d_ff;
+        config.dropout = self.dropout;
+        config.linear_readout = self.linear_readout;
+    }
+}
+
+impl Default for ModelHyper {
+    fn default() -> Self {
+        ModelHyper {
+            d_model: 32,
+            n_heads: 4,
+            n_layers: 2,
+            d_ff: 64,
+            dropout: 0.1,
+            linear_readout: true,
+        }
+    }
+}
+
+/// What `config.json` records about a training run. `inputs` and `labels` name the data
+/// (genotypes and phenotype table, or images folder and label table).
+pub fn training_info(
+    inputs: String,
+    labels: String,
+    splits: &Splits,
+    (n_train, n_validation): (usize, usize),
+    (train, device, description): (&TrainConfig, DeviceKind, &str),
+    summary: &TrainSummary,
+    seconds: f64,
+) -> TrainingInfo {
+    TrainingInfo {
+        inputs,
+        labels,
+        split_source: splits.source.clone(),
+        n_train,
+        n_validation,
+        n_test: splits.test.len(),
+        seed: train.seed,
+        device: format!("{device:?}").to_lowercase(),
+        epochs: train.epochs,
+        batch_size: train.batch_size,
+        lr: train.lr,
+        weight_decay: train.weight_decay,
+        warmup_fraction: train.warmup_fraction,
+        patience: train.patience,
+        epochs_run: summary.history.len(),
+        best_epoch: summary.best_epoch,
+        stopped_early: summary.stopped_early,
+        seconds,
+        data_description: description.to_string(),
+    }
+}
+
+/// Validation metrics of the kept epoch, per trained outcome.
+pub fn metrics(trained: &[String], summary: &TrainSummary) -> Metrics {
+    Metrics {
+        validation_auc: trained
+            .iter()
+            .cloned()
+            .zip(
+                summary
+                    .history
+                    .get(summary.best_epoch)
+                    .map(|h| h.valid_auc.clone())
+                    .unwrap_or_default(),
+            )
+            .collect(),
+        mean_validation_auc: summary.best_mean_auc,
+        history: summary.history.clone(),
+    }
+}
+
+/// The "Training data" section of a model card; `names` label the inputs and the labels
+/// (genotypes and phenotypes, or images and labels).
+pub fn training_data_md(t: &TrainingInfo, (inputs, labels): (&str, &str)) -> String {
+    format!(
+        "## Training data\n\n- {inputs}: `{}`\n- {labels}: `{}`\n- Description: {}\n- Splits: {} \
+         ({} train, {} validation, {} test)\n- Seed {}, device {}, {} of {} epochs (best epoch \
+         {}{}), batch {}, AdamW lr {} (warm-up {} then cosine), weight decay {}, {:.0} s\n\n",
+        t.inputs,
+        t.labels,
+        t.data_description,
+        t.split_source,
+        t.n_train,
+        t.n_validation,
+        t.n_test,
+        t.seed,
+        t.device,
+        t.epochs_run,
+        t.epochs,
+        t.best_epoch + 1,
+        if t.stopped_early {
+            ", stopped early"
+        } else {
+            ""
+        },
+        t.batch_size,
+        t.lr,
+        t.warmup_fraction,
+        t.weight_decay,
+        t.seconds
+    )
+}
+
+/// Writes `id_column` then one probability column per outcome, atomically: the layout of
+/// `predict --out` for every modality.
+pub fn write_probability_table(
+    out: &Path,
+    id_column: &str,
+    ids: &[String],
+    outcomes: &[&str],
+    probs: &[f32],
+) -> Result<(), ModelDirError> {
+    let n_out = outcomes.len();
+    let mut text = String::from(id_column);
+    for o in outcomes {
+        text.push('\t');
+        text.push_str(o);
+    }
+    text.push('\n');
+    for (i, id) in ids.iter().enumerate() {
+        text.push_str(id);
+        for p in &probs[i * n_out..(i + 1) * n_out] {
+            let _ = write!(text, "\t{p:.6}");
+        }
+        text.push('\n');
+    }
+    let mut set = OutputSet::new();
+    set.write_with(out, |w| std::io::Write::write_all(w, text.as_bytes()))
+        .map_err(PathIoError::on(out))?;
+    set.commit().map_err(PathIoError::on(out))?;
+    Ok(())
+}
