@@ -1,5 +1,5 @@
 //! Embeds the shipped default panel and model (`panels/default`, `models/default`) in the
-//! binary, so that `medgem-prs score x.vcf` works from any folder (DESIGN.md, "Embedded
+//! binary, so that `medgem-prs score x.vcf` works from any folder (ARCHITECTURE.md, "Embedded
 //! defaults"). Generates `$OUT_DIR/embedded.rs`: a list of (relative path, bytes).
 
 use std::fmt::Write as _;

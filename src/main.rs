@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("medgem-prs: error: {e:#}");
-            // DESIGN.md: 2 on bad input or usage (clap's own usage errors also exit 2).
+            // ARCHITECTURE.md: 2 on bad input or usage (clap's own usage errors also exit 2).
             ExitCode::from(2)
         }
     }

@@ -1,6 +1,6 @@
 //! The phenotype table: one row per participant, keyed by `IID`.
 //!
-//! DESIGN.md fixes the layout: a tab-separated file with a header naming `IID`, `age`,
+//! ARCHITECTURE.md fixes the layout: a tab-separated file with a header naming `IID`, `age`,
 //! `sex`, `bmi`, optional `PC1..PCk`, an optional `split` (discovery/train/validation/test)
 //! and one column per outcome or trait. Every column except `IID`, `FID` and `split` is
 //! numeric, so that covariates and phenotypes are read the same way.
@@ -9,7 +9,7 @@
 //!   is kept out of the numeric columns and otherwise ignored.
 //! * Missing values: `NA`, an empty field, `.` or `NaN` (any case).
 //! * `sex` is mapped to 0 = female, 1 = male. It accepts `F`/`M`, `female`/`male` (any
-//!   case), DESIGN.md's 0/1 coding (0 = female, 1 = male) and plink's `.fam` coding
+//!   case), ARCHITECTURE.md's 0/1 coding (0 = female, 1 = male) and plink's `.fam` coding
 //!   (1 = male, 2 = female). The codings agree on 1; a `0` is read as female (the 0/1
 //!   coding), not as plink's "unknown" — write `NA` for an unknown sex.
 
@@ -25,12 +25,9 @@ const FID: &str = "FID";
 /// Everything that can be wrong with a phenotype table.
 #[derive(Debug, thiserror::Error)]
 pub enum PhenoError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
     #[error("{path}: empty file (expected a header line with an IID column)")]
     Empty { path: PathBuf },
     #[error("{path}: line 1: no IID column in the header (expected IID or #IID; found {found})")]
@@ -90,10 +87,10 @@ fn parse_sex(s: &str) -> Option<f64> {
 impl PhenoTable {
     /// Reads a phenotype table (see the module documentation for the format).
     pub fn read(path: &Path) -> Result<PhenoTable, PhenoError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PhenoError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| PhenoError::Io(crate::util::PathIoError {
             path: path.to_path_buf(),
             source,
-        })?;
+        }))?;
         PhenoTable::parse(path, &text)
     }
 
@@ -358,7 +355,7 @@ mod tests {
     #[test]
     fn missing_file_is_an_io_error_naming_it() {
         let e = PhenoTable::read(Path::new("/nonexistent/p.tsv")).unwrap_err();
-        assert!(matches!(e, PhenoError::Io { .. }));
+        assert!(matches!(e, PhenoError::Io(..)));
         assert!(e.to_string().starts_with("/nonexistent/p.tsv"));
     }
 }

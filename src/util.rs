@@ -117,15 +117,25 @@ pub fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 
 /// An I/O error on a named file or directory: the one error variant every module wraps
 /// (as `Io(#[from] PathIoError)`), so that every message names the path.
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+///
+/// Its message is `PATH: what the operating system said`, and it reports no further
+/// source: the binary prints the error chain (`{:#}`), which would otherwise repeat the
+/// operating system's words.
+#[derive(Debug)]
 pub struct PathIoError {
     /// The file or directory the operation was on.
     pub path: PathBuf,
     /// What the operating system said.
-    #[source]
     pub source: io::Error,
 }
+
+impl std::fmt::Display for PathIoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.source)
+    }
+}
+
+impl std::error::Error for PathIoError {}
 
 impl PathIoError {
     /// The error of an operation on `path`.
@@ -246,9 +256,16 @@ impl StagedDir {
     }
 
     /// Moves the staged directory into place (replacing `out` when staged with `replace`,
-    /// or when it is an empty directory) and returns the path it was staged at, so that
+    /// or when it is an empty directory), readable by all (0755), and returns the path it was staged at, so that
     /// callers can rewrite staged file paths to their final ones.
     pub fn commit(self) -> Result<PathBuf, PathIoError> {
+        // A temporary directory is created 0700; results are ordinary, readable folders.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(self.dir.path(), fs::Permissions::from_mode(0o755))
+                .map_err(PathIoError::on(&self.out))?;
+        }
         let staged = self.dir.keep();
         if self.out.exists() {
             if self.replace {
@@ -311,5 +328,78 @@ mod tests {
         set.commit().unwrap();
         assert_eq!(fs::read_to_string(&a).unwrap(), "x");
         assert_eq!(fs::read_to_string(&b).unwrap(), "y");
+    }
+
+    /// Regression: the binary prints the error chain, and the path error used to repeat
+    /// the operating system's message ("no such file: no such file").
+    #[test]
+    fn io_errors_name_the_file_once() {
+        let e = PathIoError::new(
+            Path::new("/x/y.tsv"),
+            io::Error::new(io::ErrorKind::NotFound, "no such file"),
+        );
+        assert_eq!(format!("{e}"), "/x/y.tsv: no such file");
+        assert!(std::error::Error::source(&e).is_none());
+    }
+
+    #[test]
+    fn text_opener_reads_gzip_by_content_and_plain_text_whatever_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let gz = dir.path().join("a.txt");
+        let mut enc = flate2::write::GzEncoder::new(
+            fs::File::create(&gz).unwrap(),
+            flate2::Compression::default(),
+        );
+        enc.write_all(b"one\ntwo\n").unwrap();
+        enc.finish().unwrap();
+        let plain = dir.path().join("b.txt.gz");
+        fs::write(&plain, "three\n").unwrap();
+        let lines = |p: &Path| -> Vec<String> {
+            open_text(p).unwrap().lines().map(|l| l.unwrap()).collect()
+        };
+        assert_eq!(lines(&gz), ["one", "two"]);
+        assert_eq!(lines(&plain), ["three"]);
+        let short = dir.path().join("c.txt");
+        fs::write(&short, "x").unwrap();
+        assert_eq!(lines(&short), ["x"]);
+        let e = open_text(&dir.path().join("missing")).err().unwrap();
+        assert!(e.to_string().contains("missing"), "{e}");
+    }
+
+    #[test]
+    fn staged_dir_appears_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("model");
+        // Dropped without commit: nothing is left, not even the staging directory.
+        {
+            let staged = StagedDir::new(&out, "model", false).unwrap();
+            fs::write(staged.path().join("config.json"), "{}").unwrap();
+        }
+        assert!(!out.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        // Committed: the files are at their final place, readable by all.
+        let staged = StagedDir::new(&out, "model", false).unwrap();
+        fs::write(staged.path().join("config.json"), "{}").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(fs::read_to_string(out.join("config.json")).unwrap(), "{}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o755);
+        }
+        // A non-empty destination is refused unless replacing.
+        let e = StagedDir::new(&out, "model", false).err().unwrap();
+        assert!(matches!(e, StageError::NotEmpty { .. }), "{e}");
+        assert!(e.to_string().ends_with("output directory exists and is not empty"));
+        let staged = StagedDir::new(&out, "model", true).unwrap();
+        fs::write(staged.path().join("new"), "1").unwrap();
+        staged.commit().unwrap();
+        assert!(out.join("new").exists() && !out.join("config.json").exists());
+        // An empty destination directory is replaced.
+        let empty = dir.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        StagedDir::new(&empty, "x", false).unwrap().commit().unwrap();
+        assert!(empty.is_dir());
     }
 }

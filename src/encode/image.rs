@@ -60,10 +60,12 @@ impl ImageLayout {
         ImageLayout::new(scores.traits.clone(), scores.channels.len())
     }
 
+    /// Image height in pixels: `tile × grid_h`.
     pub fn height(&self) -> usize {
         self.tile * self.grid_h
     }
 
+    /// Image width in pixels: `tile × grid_w`.
     pub fn width(&self) -> usize {
         self.tile * self.grid_w
     }
@@ -121,6 +123,8 @@ pub fn pixel(z: f64) -> u8 {
 /// × segment (regional).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NormStats {
+    /// The fill the statistics were fitted for: one column per trait × channel (uniform), or
+    /// one per trait × channel × segment (regional).
     pub mode: FillMode,
     /// Trait ids in tile order.
     pub traits: Vec<String>,
@@ -128,6 +132,7 @@ pub struct NormStats {
     pub channels: Vec<String>,
     /// Samples the statistics were computed on.
     pub n_samples: usize,
+    /// Mean of each score column over the fitting samples (raw score units).
     pub mean: Vec<f64>,
     /// Sample standard deviation (n − 1); 0 for constant columns and single samples,
     /// which then standardise to z = 0.
@@ -135,6 +140,7 @@ pub struct NormStats {
 }
 
 impl NormStats {
+    /// Columns per trait and channel: 1 (uniform) or 64 (regional).
     pub fn segments(&self) -> usize {
         self.mode.segments()
     }
@@ -258,18 +264,23 @@ pub fn fit(scores: &PanelScores, rows: &[usize]) -> Result<NormStats, EncodeErro
 /// Rendered images of a set of samples.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Images {
+    /// Sample ids, one per image, in the order of the scores rendered.
     pub ids: Vec<String>,
+    /// Where each trait's tile sits, and the `C × H × W` shape of every image.
     pub layout: ImageLayout,
+    /// The fill the pixels were rendered with.
     pub mode: FillMode,
     /// `n × C × H × W`, channel-major per sample (one plane per channel).
     pub pixels: Vec<u8>,
 }
 
 impl Images {
+    /// Images (samples).
     pub fn len(&self) -> usize {
         self.ids.len()
     }
 
+    /// Whether there are no images.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }

@@ -1,4 +1,4 @@
-//! The genomic image (DESIGN.md, "The genomic image") and the tabular features beside it.
+//! The genomic image (ARCHITECTURE.md, "The genomic image") and the tabular features beside it.
 //!
 //! Med-Gemini-Polygenic (Yang et al., arXiv 2405.03162, 2024) turns a participant's
 //! polygenic scores into an image: one 8×8 tile per trait, the 3 RGB channels stacking
@@ -42,23 +42,33 @@ pub const IMPORTED_CHANNELS: usize = 3;
 /// Everything that can stop encoding.
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
+    /// A scoring file of the panel could not be read or parsed.
     #[error(transparent)]
     ScoreFile(#[from] ScoreFileError),
+    /// The linear scorer failed: unreadable genotypes, no samples, or (uniform fill) a
+    /// scoring file below `--min-overlap`.
     #[error(transparent)]
     Score(#[from] ScoreError),
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
     /// A panel whose files cannot be laid out as an image.
     #[error("{path}: {message}")]
-    Panel { path: PathBuf, message: String },
+    Panel {
+        /// The panel's manifest, or the scoring file at fault.
+        path: PathBuf,
+        /// What is wrong (a tile_order id that is no trait, a threshold the panel lacks,
+        /// two files for one threshold, a file holding more than one score).
+        message: String,
+    },
     /// Scores, normalisation statistics and layout that do not belong together (a model
     /// applied to another panel, or a bug in the caller).
     #[error("{0}")]
     Mismatch(String),
+    /// Regional fill only: scoring files that matched fewer than `min_overlap` of their
+    /// rows (checked once per file, not per segment); one line per file, naming a
+    /// genome-build mismatch when that is the likely cause. The uniform fill reports
+    /// this as `ScoreError::Overlap` instead.
     #[error("{0}")]
     Overlap(String),
     /// Statistics cannot be fitted on no samples.
@@ -68,14 +78,14 @@ pub enum EncodeError {
 
 impl EncodeError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> EncodeError {
-        EncodeError::Io {
+        EncodeError::Io(crate::util::PathIoError {
             path: path.to_path_buf(),
             source,
-        }
+        })
     }
 }
 
-/// How a trait's tile is filled (DESIGN.md, "The genomic image").
+/// How a trait's tile is filled (ARCHITECTURE.md, "The genomic image").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FillMode {
@@ -88,6 +98,8 @@ pub enum FillMode {
 }
 
 impl FillMode {
+    /// The lowercase name used on the command line and in `config.json`: `uniform` or
+    /// `regional`.
     pub fn as_str(self) -> &'static str {
         match self {
             FillMode::Uniform => "uniform",
@@ -130,23 +142,29 @@ impl FromStr for FillMode {
 /// segment `s`, the score sum sits at `values[i * n_columns() + column(t, c, s)]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PanelScores {
+    /// Sample ids (`IID`), one per row of `values`, in the genotype source's order.
     pub sample_ids: Vec<String>,
     /// Trait ids in tile order.
     pub traits: Vec<String>,
     /// One label per channel: `p` and the threshold (`p5e-8`), or `c1`..`c3` for the
     /// copies of an imported panel's single score.
     pub channels: Vec<String>,
+    /// Whether each trait × channel has one column (uniform) or 64 segment columns
+    /// (regional).
     pub mode: FillMode,
+    /// Raw score sums (plink2 `SUM`, not standardised), `n_samples × n_columns()` row-major.
     pub values: Vec<f64>,
     /// Match accounting, one entry per scoring file (trait by trait in tile order).
     pub summary: Vec<ScoreSummary>,
 }
 
 impl PanelScores {
+    /// Samples (rows of `values`).
     pub fn n_samples(&self) -> usize {
         self.sample_ids.len()
     }
 
+    /// Columns per trait and channel: 1 (uniform) or 64 (regional).
     pub fn segments(&self) -> usize {
         self.mode.segments()
     }
@@ -211,8 +229,13 @@ struct FileSlot {
 /// A panel's scoring files, read once and reusable for every sample chunk.
 #[derive(Clone, Debug)]
 pub struct PreparedPanel {
+    /// Trait ids in tile order (the manifest's `tile_order`).
     pub traits: Vec<String>,
+    /// Channel labels, as in `PanelScores::channels`: `p<threshold>` in the manifest's
+    /// threshold order, or `c1`..`c3` for an imported panel.
     pub channels: Vec<String>,
+    /// The fill the panel was prepared for; in regional mode `files` holds segmented
+    /// copies.
     pub mode: FillMode,
     /// What [`crate::score::compute`] runs: the panel's files, or in regional mode their
     /// segmented copies ([`regional::segmented_file`]).

@@ -1,5 +1,5 @@
 //! The `regional` tile fill: a trait's score split into partial scores over genomic
-//! segments (DESIGN.md, "The genomic image").
+//! segments (ARCHITECTURE.md, "The genomic image").
 //!
 //! The paper fills all 64 pixels of a trait's tile with one number, which throws away
 //! where in the genome the score comes from. Here the variants of each scoring file

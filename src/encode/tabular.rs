@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pheno::{PhenoTable, SEX};
 
-/// The demographics every schema has, in this order (DESIGN.md, "Phenotype table").
+/// The demographics every schema has, in this order (ARCHITECTURE.md, "Phenotype table").
 pub const DEMOGRAPHICS: [&str; 3] = ["age", SEX, "bmi"];
 /// Principal-component columns are named `PC1`, `PC2`, ...
 const PC_PREFIX: &str = "PC";
@@ -22,6 +22,8 @@ const PC_PREFIX: &str = "PC";
 pub struct TabularSchema {
     /// `age`, `sex` (0 = female, 1 = male), `bmi`, then the table's `PC1..PCk` by number.
     pub names: Vec<String>,
+    /// Mean of each feature over its observed values in the fitting rows (the training split),
+    /// in the feature's own units (years, 0/1, kg/m², PC units); 0 for a feature never observed.
     pub means: Vec<f64>,
     /// Sample standard deviations (n − 1); 0 when fewer than two values differ, and
     /// such a feature standardises to 0.
@@ -29,10 +31,13 @@ pub struct TabularSchema {
 }
 
 impl TabularSchema {
+    /// Features in the schema (3 demographics plus the principal components).
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// Whether the schema has no features (never the case for a fitted schema, which always
+    /// holds the 3 demographics).
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
@@ -51,6 +56,7 @@ impl TabularSchema {
 /// `i * n_features + f`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tabular {
+    /// Features per sample (`TabularSchema::len`).
     pub n_features: usize,
     /// Standardised values; 0 where missing.
     pub values: Vec<f32>,
@@ -68,6 +74,7 @@ impl Tabular {
         }
     }
 
+    /// Samples held: `values.len() / n_features` (0 when there are no features).
     pub fn n_samples(&self) -> usize {
         self.values.len().checked_div(self.n_features).unwrap_or(0)
     }

@@ -28,16 +28,24 @@ const FALLBACK_LAMBDA: f64 = 1e-6;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
+    /// The transformer's own probabilities (the row every baseline is tested against).
     Model,
+    /// Ridge logistic regression on every trait × threshold score plus the covariates.
     Ensemble,
+    /// Logistic regression on the leading anchor trait's score at its best threshold
+    /// (by validation AUC), plus the covariates.
     SinglePrs,
+    /// Ridge logistic regression on the frozen model's pooled embedding.
     LinearProbe,
+    /// Zero-shot outcomes: the ensemble of the in-distribution outcome whose train labels
+    /// correlate most (phi) with this one.
     CorrelatedOutcome,
     /// Imaging models: ridge logistic regression on the image's patch means.
     PixelRidge,
 }
 
 impl Method {
+    /// Every method, in output order.
     pub const ALL: [Method; 6] = [
         Method::Model,
         Method::Ensemble,
@@ -47,7 +55,7 @@ impl Method {
         Method::PixelRidge,
     ];
 
-    /// The name in `comparison.tsv` and `predictions.tsv` (DESIGN.md).
+    /// The name in `comparison.tsv` and `predictions.tsv` (ARCHITECTURE.md).
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Model => "model",
@@ -82,7 +90,9 @@ pub struct FitInfo {
 
 /// A fitted method's probabilities for every sample of the cohort.
 pub struct Fitted {
+    /// Probability of each cohort row (every split, in cohort order); empty when skipped.
     pub probabilities: Vec<f64>,
+    /// How the method was fitted, or why it was skipped.
     pub info: FitInfo,
 }
 

@@ -16,15 +16,21 @@ use crate::score::ScoreOptions;
 
 /// What [`build`] needs besides the genotypes.
 pub struct CohortRequest<'a> {
+    /// The trained genomic model directory (`config.json`, `model.mpk`).
     pub model_dir: &'a Path,
+    /// The model's parsed `config.json`: panel, normalisation, tabular schema, outcomes.
     pub config: &'a GenomicModelConfig,
+    /// The panel the model was trained on, scored for every sample.
     pub panel_dir: &'a Path,
     /// Outcome labels, covariates and (unless `splits_file`) the `split` column.
     pub table: &'a PhenoTable,
+    /// A file assigning samples to splits, overriding the table's `split` column.
     pub splits_file: Option<&'a Path>,
     /// Seed of the random split when the table has no `split` column.
     pub seed: u64,
+    /// Scoring options; `samples`, if set, further restricts the samples evaluated.
     pub score: ScoreOptions,
+    /// Where the model runs for the probabilities.
     pub device: DeviceKind,
 }
 

@@ -29,12 +29,19 @@ const SEPARATION_HINT: f64 = 15.0;
 /// Why a fit failed.
 #[derive(Debug, Error, PartialEq)]
 pub enum FitError {
+    /// Newton–Raphson did not settle within the iteration limit.
     #[error("logistic regression did not converge in {MAX_ITERATIONS} iterations")]
     NotConverged,
+    /// Coefficients grew without bound (or became non-finite), or the information matrix
+    /// became singular with large log-odds coefficients: the features separate cases from
+    /// controls and the likelihood has no finite maximum.
     #[error("logistic regression diverged (the outcome is separated by the features)")]
     Separated,
+    /// The information matrix `XᵀWX` is not positive definite while coefficients are still
+    /// moderate: collinear (or constant) features with λ = 0.
     #[error("logistic regression information matrix is singular (collinear features)")]
     Singular,
+    /// `y` holds only cases or only controls.
     #[error("logistic regression needs both outcomes among its samples")]
     OneClass,
 }
@@ -42,8 +49,11 @@ pub enum FitError {
 /// A dense row-major `n × p` matrix of features.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Matrix {
+    /// Rows (samples).
     pub n: usize,
+    /// Columns (features).
     pub p: usize,
+    /// `n × p` entries, row-major: entry `(i, j)` at `i * p + j`.
     pub values: Vec<f64>,
 }
 
@@ -55,6 +65,7 @@ impl Matrix {
         Matrix { n, p, values }
     }
 
+    /// Row `i` (`p` values).
     pub fn row(&self, i: usize) -> &[f64] {
         &self.values[i * self.p..(i + 1) * self.p]
     }
@@ -97,11 +108,16 @@ impl Matrix {
 /// every row, so that a ridge penalty treats features alike. A constant column becomes 0.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Standardiser {
+    /// Mean of each column over the fitting rows.
     pub means: Vec<f64>,
+    /// Sample standard deviation (n − 1 divisor) of each column over the fitting rows; 0 for
+    /// a constant column.
     pub sds: Vec<f64>,
 }
 
 impl Standardiser {
+    /// Column means and sample standard deviations of `x` over `rows` (e.g. the training
+    /// split).
     pub fn fit(x: &Matrix, rows: &[usize]) -> Standardiser {
         let n = rows.len().max(1) as f64;
         let mut means = vec![0.0; x.p];
@@ -121,6 +137,7 @@ impl Standardiser {
         Standardiser { means, sds }
     }
 
+    /// Standardises every row of `x` in place: `(v − mean) / sd`, or 0 where `sd` is 0.
     pub fn apply(&self, x: &mut Matrix) {
         for row in x.values.chunks_exact_mut(x.p) {
             for ((v, m), s) in row.iter_mut().zip(&self.means).zip(&self.sds) {
@@ -133,8 +150,11 @@ impl Standardiser {
 /// A fitted logistic model: `beta[0]` is the intercept, `beta[1..]` the features'.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogisticModel {
+    /// Coefficients on the log-odds scale: the intercept, then one per column of `x`.
     pub beta: Vec<f64>,
+    /// The ridge penalty per sample it was fitted with (the penalty is `n·λ/2·‖β‖²`).
     pub lambda: f64,
+    /// Newton–Raphson iterations taken.
     pub iterations: usize,
 }
 

@@ -47,7 +47,9 @@ pub struct DeLong {
     pub auc: Vec<f64>,
     /// `k × k` covariance of the AUC estimates, row-major.
     pub cov: Vec<f64>,
+    /// Cases (labels true) the AUCs were computed on.
     pub n_cases: usize,
+    /// Controls (labels false) the AUCs were computed on.
     pub n_controls: usize,
 }
 
@@ -122,7 +124,7 @@ impl DeLong {
         self.cov[a * self.auc.len() + a].max(0.0).sqrt()
     }
 
-    /// The 95% confidence interval `AUC ± 1.96 SE` (DESIGN.md), clipped to [0, 1].
+    /// The 95% confidence interval `AUC ± 1.96 SE` (ARCHITECTURE.md), clipped to [0, 1].
     pub fn ci95(&self, a: usize) -> (f64, f64) {
         let half = Z_95 * self.se(a);
         ((self.auc[a] - half).max(0.0), (self.auc[a] + half).min(1.0))

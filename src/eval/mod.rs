@@ -84,15 +84,20 @@ pub enum EvalError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Split {
+    /// Fits the baselines (and trained the model).
     Train,
+    /// Picks the single score's threshold (and stopped the model's training early).
     Validation,
+    /// Held out: every metric is measured here and only here.
     Test,
 }
 
 /// An outcome to evaluate.
 #[derive(Clone, Debug, Serialize)]
 pub struct Outcome {
+    /// The outcome's id: its column in the phenotype (or label) table and its query in the model.
     pub id: String,
+    /// Human-readable name from the model's `config.json` (the id where it has none).
     pub name: String,
     /// Trained on by the model (in-distribution); false for zero-shot outcomes.
     pub trained: bool,
@@ -103,7 +108,9 @@ pub struct Outcome {
 /// Everything the comparison needs, one row per sample of the train, validation and test
 /// splits.
 pub struct EvalCohort {
+    /// Sample ids (`IID`), one per row of every matrix and label vector.
     pub ids: Vec<String>,
+    /// The split of each row.
     pub split: Vec<Split>,
     /// The inputs the linear baselines read: for genomic models the raw linear scores,
     /// `trait × threshold` columns (trait-major, uniform fill); for imaging models the
@@ -113,12 +120,16 @@ pub struct EvalCohort {
     pub feature_names: Vec<String>,
     /// Panel traits, in column order.
     pub traits: Vec<String>,
+    /// Channels per trait in `features`: the panel's p-value thresholds (genomic), or the
+    /// image's channels (imaging, where `traits` is empty).
     pub n_thresholds: usize,
     /// Covariates (age, sex, BMI, PCs), standardised as the model saw them; 0 if missing.
     pub covariates: Matrix,
+    /// Names of the `covariates` columns (the model's tabular schema); empty for imaging models.
     pub covariate_names: Vec<String>,
     /// The frozen model's pooled embedding.
     pub embedding: Matrix,
+    /// The model's outcomes that the table has a column for, in the model's query order.
     pub outcomes: Vec<Outcome>,
     /// Per outcome, per sample: case, control or unknown.
     pub labels: Vec<Vec<Option<bool>>>,
@@ -144,6 +155,7 @@ pub struct EvalOptions {
     pub draws: usize,
     /// Cross-validation folds for the ridge penalties.
     pub folds: usize,
+    /// Seed of the balanced draws and of the cross-validation folds.
     pub seed: u64,
 }
 
@@ -162,11 +174,15 @@ impl Default for EvalOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
+    /// Every labelled test sample, at the outcome's own prevalence.
     Full,
+    /// The paper's protocol: repeated seeded draws of up to `balanced` cases and up to
+    /// `balanced` controls from the test split, every method measured on the same draws.
     Balanced,
 }
 
 impl Protocol {
+    /// The name in `comparison.tsv`: `full` or `balanced`.
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Full => "full",
@@ -179,37 +195,60 @@ impl Protocol {
 /// the draws (the p-value: the median), and `auc_sd` is the AUC's spread across draws.
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
+    /// The outcome's id.
     pub outcome: String,
+    /// The method measured.
     pub method: Method,
+    /// `full` or `balanced`.
     pub protocol: Protocol,
+    /// Area under the ROC curve (ties count one half).
     pub auc: f64,
+    /// Lower end of the 95% CI, `AUC − 1.96 SE` with DeLong's (1988) standard error,
+    /// clipped to [0, 1] (balanced: the mean of the draws' lower ends).
     pub auc_lo: f64,
+    /// Upper end of the 95% CI, `AUC + 1.96 SE` (DeLong 1988), clipped to [0, 1] (balanced:
+    /// the mean of the draws' upper ends).
     pub auc_hi: f64,
     /// Paired DeLong test against the model; `None` for the model itself.
     pub p_vs_model: Option<f64>,
+    /// Average precision (area under the precision-recall curve, step-wise); NaN without
+    /// cases.
     pub auprc: f64,
+    /// Brier score: mean squared error of the probabilities against the 0/1 labels.
     pub brier: f64,
+    /// Cases measured (per draw under the balanced protocol).
     pub n_cases: usize,
+    /// Controls measured (per draw under the balanced protocol).
     pub n_controls: usize,
+    /// Slope of the logistic regression of the outcome on the prediction's logit (ideal 1);
+    /// `None` when that regression cannot be fitted.
     pub calibration_slope: Option<f64>,
+    /// Calibration-in-the-large: the intercept with the logit as offset, slope fixed at 1
+    /// (ideal 0); `None` when that regression cannot be fitted.
     pub calibration_intercept: Option<f64>,
     /// Standard deviation of the AUC across balanced draws (0 for `full`).
     pub auc_sd: f64,
+    /// Balanced draws that could be measured (each needs two cases and two controls); 1 for
+    /// `full`.
     pub draws: usize,
 }
 
 /// One outcome's results.
 #[derive(Clone, Debug, Serialize)]
 pub struct OutcomeResult {
+    /// The outcome measured.
     pub outcome: Outcome,
     /// How each baseline was fitted (`model` has none).
     pub fits: Vec<(Method, FitInfo)>,
     /// Test rows with a label, and their labels.
     pub test_rows: Vec<usize>,
+    /// Labels of `test_rows` (true = case), aligned with them.
     pub test_labels: Vec<bool>,
     /// Methods available for this outcome and their test-row probabilities (aligned with
     /// `test_rows`); the model first.
     pub predictions: Vec<(Method, Vec<f64>)>,
+    /// Rows of `comparison.tsv` for this outcome: every method under `full`, then under
+    /// `balanced` (when it is on and a draw could be measured).
     pub rows: Vec<Row>,
 }
 
@@ -229,11 +268,17 @@ pub enum Baselines {
 /// The whole comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct Evaluation {
+    /// The settings the comparison ran with.
     pub options: EvalOptions,
+    /// Which family of baselines was fitted.
     pub baselines: Baselines,
+    /// Samples in the train split (labelled or not).
     pub n_train: usize,
+    /// Samples in the validation split.
     pub n_validation: usize,
+    /// Samples in the test split.
     pub n_test: usize,
+    /// One result per outcome, in the cohort's outcome order.
     pub outcomes: Vec<OutcomeResult>,
 }
 

@@ -1,4 +1,4 @@
-//! The files of `evaluate --out DIR` (DESIGN.md): `comparison.tsv`, `comparison.md`,
+//! The files of `evaluate --out DIR` (ARCHITECTURE.md): `comparison.tsv`, `comparison.md`,
 //! `predictions.tsv`, `report.json`, and per outcome `roc_<id>.svg`/`.png` and
 //! `calibration_<id>.svg`/`.png`. All are written to temporary names and renamed together.
 
@@ -22,7 +22,7 @@ const CALIBRATION_BINS: usize = 10;
 /// PNG pixels per SVG unit.
 const PNG_SCALE: usize = 2;
 
-/// The contract columns of `comparison.tsv` (DESIGN.md), then this tool's extras.
+/// The contract columns of `comparison.tsv` (ARCHITECTURE.md), then this tool's extras.
 pub const COMPARISON_COLUMNS: [&str; 16] = [
     "outcome",
     "method",
@@ -45,10 +45,15 @@ pub const COMPARISON_COLUMNS: [&str; 16] = [
 /// Where the evaluation's inputs came from, for the reports.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
+    /// The genotype file (genomic models) or image folder (imaging models) evaluated.
     pub genotypes: String,
+    /// The model directory as given, or `models/default (built in)` for the embedded one.
     pub model: String,
+    /// The model's `name` from its `config.json`.
     pub model_name: String,
+    /// The phenotype table (genomic) or label table (imaging).
     pub phenotypes: String,
+    /// Where the split assignment came from (`Splits::source`).
     pub split_source: String,
 }
 

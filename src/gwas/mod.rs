@@ -41,7 +41,7 @@ const BATCH_SITES: usize = 256;
 /// Sample IDs shown when genotype and phenotype IDs do not overlap.
 const ID_EXAMPLES: usize = 3;
 
-/// The columns every `gwas` output starts with (DESIGN.md).
+/// The columns every `gwas` output starts with (ARCHITECTURE.md).
 pub const HEADER: [&str; 11] = [
     "CHROM", "POS", "ID", "REF", "ALT", "A1", "A1_FREQ", "N", "BETA", "SE", "P",
 ];
@@ -80,12 +80,9 @@ pub struct GwasOptions {
 pub enum GwasError {
     #[error(transparent)]
     Read(#[from] ReadError),
-    #[error("{path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Write(#[from] crate::util::PathIoError),
     #[error("{path}: no phenotype column '{name}' (available: {available})")]
     PhenotypeNotFound {
         path: PathBuf,
@@ -186,10 +183,10 @@ pub fn run(
     options: &GwasOptions,
     out: &Path,
 ) -> Result<GwasSummary, GwasError> {
-    let write_err = |source| GwasError::Write {
+    let write_err = |source| GwasError::Write(crate::util::PathIoError {
         path: out.to_path_buf(),
         source,
-    };
+    });
     // Check the configuration before creating anything.
     let model = build_model(source, table, options)?;
     let mut set = OutputSet::new();
@@ -222,10 +219,10 @@ fn stream(
     w: &mut dyn Write,
     out: &Path,
 ) -> Result<GwasSummary, GwasError> {
-    let write_err = |source| GwasError::Write {
+    let write_err = |source| GwasError::Write(crate::util::PathIoError {
         path: out.to_path_buf(),
         source,
-    };
+    });
     let mut summary = GwasSummary {
         binary: model.binary,
         n_samples: model.samples.len(),

@@ -110,10 +110,10 @@ pub fn run_many(
 }
 
 fn write_err(path: &Path, source: std::io::Error) -> GwasError {
-    GwasError::Write {
+    GwasError::Write(crate::util::PathIoError {
         path: path.to_path_buf(),
         source,
-    }
+    })
 }
 
 /// A buffered table file, gzip-compressed when its name ends in `.gz`.

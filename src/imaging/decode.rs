@@ -52,10 +52,10 @@ fn decode_error(path: &Path, message: impl Into<String>) -> ImagingError {
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, ImagingError> {
-    std::fs::read(path).map_err(|source| ImagingError::Io {
+    std::fs::read(path).map_err(|source| ImagingError::Io(crate::util::PathIoError {
         path: path.to_path_buf(),
         source,
-    })
+    }))
 }
 
 /// Recognises the format from the first bytes of the file.
@@ -216,9 +216,13 @@ fn picture_from_image(image: DynamicImage) -> Picture {
 /// interleaved (Planar Configuration 0, whatever the file used).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DicomPixels {
+    /// Rows (0028,0010): the image height in pixels.
     pub rows: usize,
+    /// Columns (0028,0011): the image width in pixels.
     pub columns: usize,
+    /// Samples per Pixel (0028,0002): 1 for monochrome, 3 for colour.
     pub samples_per_pixel: usize,
+    /// Bits Allocated (0028,0100) per sample in the file's pixel data.
     pub bits_allocated: u16,
     /// 0 unsigned, 1 two's complement (PS3.3 C.7.6.3.1).
     pub pixel_representation: u16,
@@ -235,6 +239,8 @@ pub struct DicomPixels {
     pub rescale_intercept: f64,
     /// The first Window Center/Width (0028,1050)/(0028,1051) pair, if present.
     pub window: Option<Window>,
+    /// Stored values of the first frame, `rows × columns × samples_per_pixel`, row-major,
+    /// samples interleaved (see the type's documentation).
     pub stored: Vec<f64>,
 }
 
@@ -1192,7 +1198,7 @@ mod tests {
 
         let missing = dir.path().join("missing.png");
         let e = read_picture(&missing, None).unwrap_err();
-        assert!(matches!(e, ImagingError::Io { .. }), "{e}");
+        assert!(matches!(e, ImagingError::Io(..)), "{e}");
         assert!(e.to_string().contains("missing.png"));
 
         // A truncated PNG.
@@ -1224,7 +1230,7 @@ mod tests {
 
         // read_dicom refuses a PNG.
         let e = read_dicom(&dir.path().join("gray_ok.png")).unwrap_err();
-        assert!(matches!(e, ImagingError::Io { .. }));
+        assert!(matches!(e, ImagingError::Io(..)));
         let p = dir.path().join("gray_ok.png");
         std::fs::write(&p, &png).unwrap();
         let e = read_dicom(&p).unwrap_err().to_string();

@@ -23,20 +23,32 @@ use thiserror::Error;
 /// Errors of image decoding and preparation.
 #[derive(Debug, Error)]
 pub enum ImagingError {
+    /// A file is not a readable PNG, JPEG or DICOM image, or its picture cannot be
+    /// prepared (empty, wrong channel count).
     #[error("{}: {message}", path.display())]
-    Decode { path: PathBuf, message: String },
-    #[error("{}: {source}", path.display())]
-    Io {
+    Decode {
+        /// The image file.
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}: line {line}: {message}", path.display())]
-    Table {
-        path: PathBuf,
-        line: usize,
+        /// What is wrong with it.
         message: String,
     },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
+    /// A malformed line of a table read alongside images. (Not constructed at present:
+    /// label tables are read by `model_dir::image` and fail as `ModelDirError::Table`.)
+    #[error("{}: line {line}: {message}", path.display())]
+    Table {
+        /// The table.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong with the line.
+        message: String,
+    },
+    /// Settings or data that do not describe a valid image: an image spec with size 0 or
+    /// channels other than 1 or 3, an inconsistent `Picture`, out-of-range augmentation
+    /// settings, or a folder with no image files.
     #[error("{0}")]
     Invalid(String),
 }
@@ -46,16 +58,22 @@ pub enum ImagingError {
 /// the VOI window).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Picture {
+    /// Columns of pixels.
     pub width: usize,
+    /// Rows of pixels.
     pub height: usize,
+    /// Values per pixel: 1 (gray) or 3 (RGB).
     pub channels: usize,
+    /// `height × width × channels` intensities in [0, 1], row-major, channels interleaved.
     pub values: Vec<f32>,
 }
 
 /// A VOI window (DICOM PS3.3 C.11.2.1.2): centre and width in modality units (e.g. HU).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Window {
+    /// Window Center (0028,1050), in modality units.
     pub center: f64,
+    /// Window Width (0028,1051), in modality units; values below 1 are treated as 1.
     pub width: f64,
 }
 

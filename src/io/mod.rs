@@ -177,12 +177,9 @@ impl fmt::Display for Location {
 /// Everything that can go wrong while opening or streaming a genotype file.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
     #[error("{path}: {location}: {message}")]
     Malformed {
         path: PathBuf,
@@ -204,10 +201,10 @@ pub enum ReadError {
 
 impl ReadError {
     pub fn io(path: &Path, source: std::io::Error) -> ReadError {
-        ReadError::Io {
+        ReadError::Io(crate::util::PathIoError {
             path: path.to_path_buf(),
             source,
-        }
+        })
     }
 
     pub fn malformed(path: &Path, location: Location, message: impl Into<String>) -> ReadError {

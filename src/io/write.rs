@@ -125,12 +125,9 @@ impl GenotypeWriter for WriterSet {
 /// about.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
     /// The caller's samples or variants cannot be written to this file.
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -141,10 +138,10 @@ pub enum WriteError {
 
 impl WriteError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> WriteError {
-        WriteError::Io {
+        WriteError::Io(crate::util::PathIoError {
             path: path.to_path_buf(),
             source,
-        }
+        })
     }
 
     pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> WriteError {

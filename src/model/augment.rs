@@ -209,15 +209,19 @@ impl Augmentation {
 /// order flip, scale, rotate, shift; then contrast around the mean and brightness.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Transform {
+    /// Mirror left-right.
     pub flip_horizontal: bool,
+    /// Mirror top-bottom.
     pub flip_vertical: bool,
     /// Degrees; positive turns clockwise as displayed (rows run down).
     pub rotation_deg: f32,
     /// Fractions of the width and the height; positive moves right and down.
     pub shift: [f32; 2],
+    /// Zoom factor about the centre; above 1 enlarges the content.
     pub scale: f32,
     /// Added, in [0, 1] intensity units.
     pub brightness: f32,
+    /// Factor applied to each channel's deviations from its own mean (1: unchanged).
     pub contrast: f32,
 }
 

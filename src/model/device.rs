@@ -35,8 +35,10 @@ pub enum DeviceKind {
 /// The device cannot be used by this build.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DeviceError {
+    /// `--device` named something other than `cpu`, `cuda` or `gpu`.
     #[error("unknown device '{0}': expected cpu or cuda")]
     Unknown(String),
+    /// `cuda` was asked for, but the binary was built without the `cuda` feature.
     #[error("this build has no CUDA support: rebuild with `--features cuda`")]
     CudaNotBuilt,
 }

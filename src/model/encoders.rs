@@ -1,6 +1,6 @@
 //! Plug-in encoders: each turns one input modality into a sequence of `d_model` tokens.
 //!
-//! The transformer core only ever sees tokens, never the modality they came from (DESIGN.md,
+//! The transformer core only ever sees tokens, never the modality they came from (ARCHITECTURE.md,
 //! "The pipeline"), so a new modality — 2D medical images, say — plugs in by implementing
 //! [`TokenEncoder`] and appending its tokens to the sequence.
 
@@ -52,7 +52,9 @@ pub fn pixel_value(p: u8) -> f32 {
 /// image never gets one: its tiles are traits, not textures.
 #[derive(Module, Debug)]
 pub struct ConvStem<B: Backend> {
+    /// 3×3 convolution, `C → features`, same padding (keeps `H × W`).
     pub conv: Conv2d<B>,
+    /// 2×2 max-pooling with stride 2 (halves `H` and `W`).
     pub pool: MaxPool2d,
 }
 

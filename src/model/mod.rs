@@ -36,12 +36,27 @@ pub const WEIGHTS_STEM: &str = "model";
 /// Errors of model construction, input data and weight files.
 #[derive(Debug, Error)]
 pub enum ModelError {
+    /// A `ModelConfig` that describes no buildable network (zero or non-dividing patch
+    /// size, heads that do not divide the width, ...), or a model the CPU engine cannot
+    /// run or whose shape differs from its configuration.
     #[error("invalid model config: {0}")]
     Config(String),
+    /// A `ModelData` whose arrays disagree with its dimensions or with the model
+    /// (lengths, image shapes, covariate and outcome counts), a present covariate that is
+    /// not finite, or a present label that is not 0 or 1.
     #[error("invalid model data: {0}")]
     Data(String),
+    /// A weight file (`model.mpk`) is missing, unreadable or unwritable, holds parameters
+    /// whose shapes differ from the configuration's, or would be saved with a
+    /// configuration of another outcome count.
     #[error("{}: {message}", path.display())]
-    Weights { path: PathBuf, message: String },
+    Weights {
+        /// The weight file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The requested compute device cannot be used by this build.
     #[error(transparent)]
     Device(#[from] DeviceError),
 }
@@ -90,11 +105,14 @@ pub struct ModelInputs<B: Backend> {
 /// which images to perturb and the random stream to do it with.
 #[derive(Clone, Copy, Debug)]
 pub struct BatchAugment<'a> {
+    /// The ranges each image's random transform is drawn from.
     pub augmentation: &'a crate::model::augment::Augmentation,
     /// Augment the first image (an imaging model); never the genomic image.
     pub first: bool,
     /// Augment the scan (a mixed model).
     pub scan: bool,
+    /// Seed of the augmentation streams (derived from the training seed); each image's
+    /// stream is `(seed, labels, sample index)`.
     pub seed: u64,
     /// Stream labels of the batch (e.g. epoch and batch number).
     pub labels: [u64; 2],
@@ -103,6 +121,7 @@ pub struct BatchAugment<'a> {
 /// Tensors for one batch of samples.
 #[derive(Clone, Debug)]
 pub struct ModelBatch<B: Backend> {
+    /// The batch's image, scan and covariate tensors.
     pub inputs: ModelInputs<B>,
     /// `[b, O]`, 0 where not labelled.
     pub labels: Tensor<B, 2>,

@@ -19,16 +19,29 @@ use crate::train::TrainConfig;
 /// What [`bench_model`] measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
+    /// The device trained and run on, lowercase: `cpu` or `cuda`.
     pub device: String,
+    /// Synthetic traits (tiles) of the genomic image.
     pub traits: usize,
+    /// The genomic image's `[C, H, W]` (3 channels, a near-square grid of 8×8 tiles).
     pub image_shape: [usize; 3],
+    /// Sequence length the transformer saw: context tokens plus the 14 outcome queries.
     pub tokens: usize,
+    /// Training samples (validation: a quarter of them, at least 64).
     pub samples: usize,
+    /// Epochs asked for (early stopping may end training sooner).
     pub epochs: usize,
+    /// Wall-clock seconds of training, per-epoch validation included.
     pub train_seconds: f64,
+    /// `samples × epochs / train_seconds`, with the epochs asked for rather than those run.
     pub train_samples_per_second: f64,
+    /// Mean validation AUC of the best epoch over the 8 trained synthetic outcomes: above 0.5
+    /// shows the planted signal was learnt.
     pub mean_validation_auc: f64,
+    /// Seconds to predict all training samples after a warm-up: the CPU engine on the CPU,
+    /// burn (batches of 1,024) elsewhere.
     pub inference_seconds: f64,
+    /// `samples / inference_seconds`.
     pub inference_samples_per_second: f64,
 }
 
@@ -166,20 +179,31 @@ const INFERENCE_CHUNK: usize = 8192;
 /// What [`bench_inference`] measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct InferenceBench {
+    /// The model's name from its `config.json`.
     pub model: String,
+    /// Traits (tiles) of the model's panel.
     pub traits: usize,
+    /// The model's genomic image `[C, H, W]`.
     pub image_shape: [usize; 3],
+    /// Sequence length of the transformer: context tokens plus outcome queries.
     pub tokens: usize,
+    /// Token width.
     pub d_model: usize,
+    /// Transformer layers.
     pub layers: usize,
+    /// Synthetic samples per repeat.
     pub samples: usize,
+    /// Rayon worker threads the CPU engine ran on.
     pub threads: usize,
     /// Seconds of each repeat: rendering the images from the scores (encode), then the
     /// forward pass.
     pub encode_seconds: Vec<f64>,
+    /// Seconds of each repeat spent assembling the model input and in the CPU engine's
+    /// forward pass.
     pub forward_seconds: Vec<f64>,
     /// Samples per second of encode plus forward pass, best and median repeat.
     pub best_samples_per_second: f64,
+    /// Samples per second of the median repeat (the upper median for an even count).
     pub median_samples_per_second: f64,
 }
 

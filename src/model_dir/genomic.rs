@@ -32,9 +32,16 @@ pub const GENOMIC_FORMAT_VERSION: u32 = 2;
 /// any tile order and can be edited to query new outcomes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeInfo {
+    /// The outcome's id: its phenotype-table column and its probability column in
+    /// predictions.
     pub id: String,
+    /// Human-readable name of the outcome.
     pub name: String,
+    /// Whether the model was trained on this outcome's labels; false for zero-shot
+    /// outcomes, queried from their anchors only.
     pub trained: bool,
+    /// Anchor traits of the outcome's query, by panel trait id, with weights (negative:
+    /// inversely related).
     pub anchors: Vec<(String, f32)>,
     /// Case fraction among labelled training samples (the reference prevalence for
     /// relative risks); `None` for zero-shot outcomes.
@@ -44,26 +51,46 @@ pub struct OutcomeInfo {
 /// The panel a model was trained on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PanelRef {
+    /// The panel's name from its manifest.
     pub name: String,
+    /// `panel_sha256` of the panel directory (manifest and every scoring file); a panel
+    /// given at prediction must hash the same.
     pub sha256: String,
+    /// The panel manifest's genome build: `GRCh37`, `GRCh38` or `unknown`.
     pub genome_build: String,
+    /// Trait ids in tile order: tile `i` of the genomic image belongs to `tile_order[i]`.
     pub tile_order: Vec<String>,
+    /// The panel's p-value thresholds, ascending, one per image channel; empty for an
+    /// imported panel.
     pub thresholds: Vec<f64>,
 }
 
 /// `config.json` of a model directory.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GenomicModelConfig {
+    /// Layout version of this file (`GENOMIC_FORMAT_VERSION`).
     pub format_version: u32,
+    /// The model's name (`train --name`, by default the output directory's name).
     pub name: String,
+    /// The program that wrote the model, `medgem-prs <version>`.
     pub tool: String,
+    /// The transformer's configuration: image shape, covariate count, sizes, outcome
+    /// queries in logit order.
     pub model: ModelConfig,
+    /// The panel the model was trained on, checked by hash before scoring.
     pub panel: PanelRef,
+    /// How tiles were filled (`uniform` or `regional`).
     pub fill: FillMode,
+    /// Per-score means and SDs of the training split, with which every sample's scores
+    /// are standardised before the pixel mapping.
     pub normalization: NormStats,
+    /// Covariate names with the training split's means and SDs.
     pub tabular: TabularSchema,
+    /// Every outcome, trained and zero-shot, with anchors and training prevalence.
     pub outcomes: Vec<OutcomeInfo>,
+    /// Data, splits, settings and duration of the training run.
     pub training: TrainingInfo,
+    /// Validation AUROCs of the kept epoch and the per-epoch history.
     pub metrics: Metrics,
 }
 
@@ -115,8 +142,12 @@ pub struct OutcomeDef {
 
 /// Images and covariates of some samples, ready for the model.
 pub struct Inputs {
+    /// Sample ids in the genotype source's order, one per image and covariate row.
     pub ids: Vec<String>,
+    /// Genomic images rendered with the model's normalisation, `n × C × H × W`.
     pub images: Images,
+    /// Standardised covariates with presence flags (all missing without a covariate
+    /// table).
     pub tabular: Tabular,
 }
 
@@ -202,14 +233,23 @@ fn labels(table: &PhenoTable, ids: &[String], outcomes: &[String]) -> (Vec<f32>,
 /// What to train.
 #[derive(Clone, Debug)]
 pub struct TrainRequest {
+    /// Name recorded in `config.json`.
     pub name: String,
+    /// The panel to score and lay out as the image.
     pub panel_dir: PathBuf,
+    /// Tile fill to train with.
     pub fill: FillMode,
+    /// Transformer size.
     pub model: ModelHyper,
+    /// Optimiser, schedule, seed, early stopping and checkpoint settings.
     pub train: TrainConfig,
+    /// Where to train.
     pub device: DeviceKind,
+    /// An `IID split` file that overrides the table's `split` column.
     pub splits_file: Option<PathBuf>,
+    /// Scoring options (matching rules, `--min-overlap`, mean imputation).
     pub score: ScoreOptions,
+    /// Free text describing the data, recorded in `config.json` and the model card.
     pub data_description: String,
     /// The outcomes: those marked trained that the phenotype table labels are trained,
     /// the rest queried zero-shot from their anchors.

@@ -32,6 +32,7 @@ pub const IMAGE_FORMAT_VERSION: u32 = 1;
 /// A finding (label column) as the model records it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FindingInfo {
+    /// The finding's id: its label-table column and its probability column in predictions.
     pub id: String,
     /// Case fraction among labelled training images: the prior the probabilities are
     /// calibrated to (see `infer::prior_offsets`).
@@ -41,19 +42,26 @@ pub struct FindingInfo {
 /// `config.json` of an imaging model directory.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ImageModelConfig {
+    /// Layout version of this file (`IMAGE_FORMAT_VERSION`).
     pub format_version: u32,
     /// Always [`IMAGE_MODALITY`]: tells this file from a genomic model's.
     pub modality: String,
+    /// The model's name (`train --name`, by default the output directory's name).
     pub name: String,
+    /// The program that wrote the model, `medgem-prs <version>`.
     pub tool: String,
+    /// The transformer's configuration: image shape, patch size, stem, sizes, one query per
+    /// finding in logit order.
     pub model: ModelConfig,
     /// How images are read and resized; prediction prepares images exactly so.
     pub image: ImageSpec,
+    /// Every finding, in label-table column order, with its training prevalence.
     pub findings: Vec<FindingInfo>,
     /// The augmentation used in training (`None`: none).
     pub augmentation: Option<Augmentation>,
     /// `inputs` is the images folder and `labels` the label table.
     pub training: TrainingInfo,
+    /// Validation AUROCs of the kept epoch and the per-epoch history.
     pub metrics: Metrics,
 }
 
@@ -103,8 +111,11 @@ impl ImageModelConfig {
 /// column per finding, and optionally a `split` column (train, validation, test).
 #[derive(Clone, Debug)]
 pub struct LabelTable {
+    /// The table's path, named in messages and in the split source.
     pub path: PathBuf,
+    /// Image file names relative to the images folder, one per data line, each listed once.
     pub images: Vec<String>,
+    /// Finding ids: the header's columns after `image`, without `split`.
     pub findings: Vec<String>,
     /// `images × findings`, row-major; `None` where NA.
     pub labels: Vec<Option<bool>>,
@@ -252,19 +263,28 @@ pub fn image_data(
 /// What to train.
 #[derive(Clone, Debug)]
 pub struct ImageTrainRequest {
+    /// Name recorded in `config.json`.
     pub name: String,
+    /// The folder the label table's image names are relative to.
     pub images_dir: PathBuf,
+    /// The label table (`image`, one 0/1/NA column per finding, optional `split`).
     pub labels: PathBuf,
+    /// How every image is decoded and resized (size, channels, DICOM window).
     pub spec: ImageSpec,
     /// Patch side in pixels (the image side must be a multiple).
     pub patch: usize,
     /// Convolutional stem feature maps (`ModelConfig::stem_features`); 0: none.
     pub stem_features: usize,
+    /// Transformer size.
     pub model: ModelHyper,
     /// `train.augment` is the augmentation.
     pub train: TrainConfig,
+    /// Where to train.
     pub device: DeviceKind,
+    /// A splits file (`IID split` lines, the id being the image name) that overrides the
+    /// table's `split` column.
     pub splits_file: Option<PathBuf>,
+    /// Free text describing the data, recorded in `config.json` and the model card.
     pub data_description: String,
 }
 

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::encode::EncodeError;
 use crate::imaging::ImagingError;
-use crate::model::{DeviceKind, ModelConfig, ModelError};
+use crate::model::{DeviceKind, ModelConfig, ModelError, TILE_SIDE};
 use crate::panel::PanelError;
 use crate::train::job::TrainSummary;
 use crate::train::{TrainConfig, TrainError};
@@ -152,21 +152,41 @@ pub struct TrainingInfo {
     /// (stored as `phenotypes`).
     #[serde(rename = "phenotypes")]
     pub labels: String,
+    /// Where the train/validation/test assignment came from (a `split` column, a splits file,
+    /// or a seeded random draw).
     pub split_source: String,
+    /// Samples (images) in the training data: the train split's genotyped samples or listed
+    /// images, labelled or not.
     pub n_train: usize,
+    /// Samples (images) in the validation data, which picked the kept epoch.
     pub n_validation: usize,
+    /// Samples (images) assigned to the test split, held out for `evaluate`.
     pub n_test: usize,
+    /// The training seed: initialisation, shuffling, dropout, augmentation, and the random
+    /// split when no split was given.
     pub seed: u64,
+    /// Where training ran, lowercase: `cpu` or `cuda`.
     pub device: String,
+    /// The epoch budget asked for (the cosine schedule spans it); see `epochs_run`.
     pub epochs: usize,
+    /// Samples per optimiser step.
     pub batch_size: usize,
+    /// Peak learning rate of AdamW (Loshchilov & Hutter 2019), reached after warm-up.
     pub lr: f64,
+    /// AdamW's decoupled weight decay.
     pub weight_decay: f64,
+    /// Fraction of all steps spent in the linear warm-up before the cosine decay.
     pub warmup_fraction: f64,
+    /// Early stopping: epochs without a better mean validation AUC before training ends.
     pub patience: usize,
+    /// Epochs actually completed (including any before a resume).
     pub epochs_run: usize,
+    /// 0-based epoch whose weights were saved (the model card prints it 1-based).
     pub best_epoch: usize,
+    /// Whether early stopping ended training before `epochs`.
     pub stopped_early: bool,
+    /// Wall-clock seconds of the whole `train` call: scoring or image loading, training and
+    /// writing.
     pub seconds: f64,
     /// Free text, e.g. "synthetic: medgem-prs simulate --samples ...".
     pub data_description: String,
@@ -175,18 +195,27 @@ pub struct TrainingInfo {
 /// Validation metrics of the kept epoch.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Metrics {
+    /// Validation AUROC of each trained outcome (finding) at the kept epoch, by id; `None`
+    /// where the validation split lacks cases or controls.
     pub validation_auc: Vec<(String, Option<f64>)>,
+    /// Mean of the defined validation AUROCs at the kept epoch: the early-stopping criterion.
     pub mean_validation_auc: f64,
+    /// Loss, validation AUCs and learning rate of every completed epoch.
     pub history: Vec<crate::train::EpochSummary>,
 }
 
 /// Transformer size.
 #[derive(Clone, Copy, Debug)]
 pub struct ModelHyper {
+    /// Token width (`ModelConfig::d_model`).
     pub d_model: usize,
+    /// Attention heads per layer; must divide `d_model`.
     pub n_heads: usize,
+    /// Transformer layers.
     pub n_layers: usize,
+    /// Hidden width of the feed-forward blocks.
     pub d_ff: usize,
+    /// Dropout probability inside the transformer during training.
     pub dropout: f64,
     /// See [`ModelConfig::linear_readout`].
     pub linear_readout: bool,
@@ -204,16 +233,24 @@ impl ModelHyper {
     }
 }
 
-impl Default for ModelHyper {
-    fn default() -> Self {
+impl ModelHyper {
+    /// The transformer size of `config`.
+    pub fn of(config: &ModelConfig) -> ModelHyper {
         ModelHyper {
-            d_model: 32,
-            n_heads: 4,
-            n_layers: 2,
-            d_ff: 64,
-            dropout: 0.1,
-            linear_readout: true,
+            d_model: config.d_model,
+            n_heads: config.n_heads,
+            n_layers: config.n_layers,
+            d_ff: config.d_ff,
+            dropout: config.dropout,
+            linear_readout: config.linear_readout,
         }
+    }
+}
+
+impl Default for ModelHyper {
+    /// [`ModelConfig`]'s defaults: the sizes are defined once, there.
+    fn default() -> Self {
+        ModelHyper::of(&ModelConfig::new([1, TILE_SIDE, TILE_SIDE], 0, Vec::new()))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The panel manifest, `manifest.toml`: what a panel directory holds and how it was made.
 //!
-//! A panel directory (DESIGN.md, "Files") holds `manifest.toml` and one PGS Catalog
+//! A panel directory (ARCHITECTURE.md, "Files") holds `manifest.toml` and one PGS Catalog
 //! scoring file per trait × p-value threshold. The manifest names the panel and its genome
 //! build, lists the traits (id, name, cluster) with their scoring files, the thresholds
 //! (the image's channels; empty for imported panels, whose traits have one score each),

@@ -18,12 +18,9 @@ use scorefile::ScoreFileError;
 /// and reading a panel.
 #[derive(Debug, thiserror::Error)]
 pub enum PanelError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
     /// A bad line or value in an input file.
     #[error("{path}: line {line}: {message}")]
     Malformed {
@@ -45,10 +42,10 @@ pub enum PanelError {
 
 impl PanelError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> PanelError {
-        PanelError::Io {
+        PanelError::Io(crate::util::PathIoError {
             path: path.to_path_buf(),
             source,
-        }
+        })
     }
 
     pub(crate) fn malformed(path: &Path, line: u64, message: impl Into<String>) -> PanelError {

@@ -27,11 +27,8 @@
 //! row files parse in seconds and never in full in memory as text.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-
-use flate2::read::MultiGzDecoder;
 
 use crate::genome::{Chrom, Position};
 
@@ -167,12 +164,9 @@ impl ScoringFile {
 /// Everything that can make a scoring file unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreFileError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
     #[error("{path}: line {line}: missing column(s) {} (found: {})", .missing.join(", "), .found.join(", "))]
     MissingColumns {
         path: PathBuf,
@@ -232,30 +226,7 @@ pub enum ScoreFileError {
 /// Reads one scoring file, plain or gzip/bgzip-compressed (recognised by its magic
 /// bytes, not its name).
 pub fn read(path: &Path) -> Result<ScoringFile, ScoreFileError> {
-    let io = |source| ScoreFileError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = File::open(path).map_err(io)?;
-    let mut magic = [0u8; 2];
-    let mut got = 0;
-    while got < magic.len() {
-        match file.read(&mut magic[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io(e)),
-        }
-    }
-    let file = File::open(path).map_err(io)?;
-    let reader: Box<dyn BufRead> = if got == 2 && magic == GZIP_MAGIC {
-        Box::new(BufReader::with_capacity(
-            READ_BUFFER,
-            MultiGzDecoder::new(file),
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(READ_BUFFER, file))
-    };
+    let reader = crate::util::open_text(path)?;
     Parser::new(path).parse(reader)
 }
 
@@ -281,10 +252,8 @@ pub fn read_many(paths: &[PathBuf]) -> Result<Vec<ScoringFile>, ScoreFileError> 
     Ok(files)
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Some spreadsheet exports start the file with a byte-order mark.
 const UTF8_BOM: char = '\u{feff}';
-const READ_BUFFER: usize = 1 << 18;
 
 /// Column names of plink-style files, lowercase.
 const PLINK_ID_COLUMNS: [&str; 4] = ["id", "snp", "rsid", "variant_id"];
@@ -344,10 +313,10 @@ impl<'p> Parser<'p> {
     }
 
     fn io(&self, source: std::io::Error) -> ScoreFileError {
-        ScoreFileError::Io {
+        ScoreFileError::Io(crate::util::PathIoError {
             path: self.path.to_path_buf(),
             source,
-        }
+        })
     }
 
     fn parse(mut self, mut reader: Box<dyn BufRead>) -> Result<ScoringFile, ScoreFileError> {
@@ -1506,7 +1475,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plain_name.txt");
         let mut gz = flate2::write::GzEncoder::new(
-            File::create(&path).unwrap(),
+            std::fs::File::create(&path).unwrap(),
             flate2::Compression::default(),
         );
         gz.write_all(b"#pgs_name=zipped\nrsID\teffect_allele\teffect_weight\nrs1\tA\t0.1\n")

@@ -29,11 +29,8 @@
 //! line by line, so [`for_each_sumstat`] never holds a whole genome's rows.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-
-use flate2::read::MultiGzDecoder;
 
 use crate::genome::{Chrom, Position};
 use crate::panel::PanelError;
@@ -220,32 +217,9 @@ where
     Ok(summary)
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-const READ_BUFFER: usize = 1 << 18;
-
 /// Opens a text file, decompressing it when it starts with the gzip magic bytes.
 pub(crate) fn open_text(path: &Path) -> Result<Box<dyn BufRead>, PanelError> {
-    let io = |e| PanelError::io(path, e);
-    let mut file = File::open(path).map_err(io)?;
-    let mut magic = [0u8; 2];
-    let mut got = 0;
-    while got < magic.len() {
-        match file.read(&mut magic[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io(e)),
-        }
-    }
-    let file = File::open(path).map_err(io)?;
-    Ok(if got == 2 && magic == GZIP_MAGIC {
-        Box::new(BufReader::with_capacity(
-            READ_BUFFER,
-            MultiGzDecoder::new(file),
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(READ_BUFFER, file))
-    })
+    Ok(crate::util::open_text(path)?)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

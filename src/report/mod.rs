@@ -3,7 +3,7 @@
 //!
 //! [`Scored`] holds what the pipeline computed (linear scores, the reference they are read
 //! against, the model's probabilities); [`write`] turns it into the three files, atomically.
-//! The column names and JSON keys are a contract with users' scripts (DESIGN.md, "Outputs
+//! The column names and JSON keys are a contract with users' scripts (ARCHITECTURE.md, "Outputs
 //! that users' scripts and our checks read"), so they only ever gain fields.
 
 pub mod html;
@@ -29,11 +29,10 @@ pub const REPORT_FORMAT_VERSION: u32 = 1;
 /// Errors of writing the report.
 #[derive(Debug, Error)]
 pub enum ReportError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// A report file could not be written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
+    /// A `--show-sample` id is not among the scored samples.
     #[error("sample '{0}' (--show-sample) is not in the cohort")]
     UnknownSample(String),
 }
@@ -48,6 +47,8 @@ pub struct Reference {
     pub n_samples: usize,
     /// One per score column, in [`PanelScores::column_names`] order.
     pub mean: Vec<f64>,
+    /// Sample standard deviation (n − 1) per score column; 0 for a constant column, whose z is
+    /// then 0.
     pub sd: Vec<f64>,
 }
 
@@ -83,11 +84,13 @@ pub fn percentile(z: f64) -> f64 {
 
 /// The model part of a run.
 pub struct ModelPart<'a> {
+    /// The model's `config.json`: outcomes, prevalences, panel.
     pub config: &'a GenomicModelConfig,
     /// `built in` or the directory given.
     pub label: String,
     /// `n × outcomes`, in `config.model.outcomes` order.
     pub probabilities: Vec<f32>,
+    /// The genomic images the model read, one per scored sample (shown for `show_samples`).
     pub images: Images,
     /// Whether age, sex and BMI were given (else the model's missing-value path was used).
     pub covariates: bool,
@@ -95,13 +98,20 @@ pub struct ModelPart<'a> {
 
 /// Everything `score` computed, ready to be written.
 pub struct Scored<'a> {
+    /// The genotype file scored, as given.
     pub genotypes: String,
+    /// A description of the genotype source: path, format name and sample count
+    /// (`report.json`'s `genotypes.description`).
     pub genotype_format: String,
+    /// The panel's manifest: name, build, thresholds, traits.
     pub manifest: &'a Manifest,
+    /// `panel_sha256` of the panel directory scored.
     pub panel_sha256: String,
     /// Uniform (one value per trait × threshold) linear scores.
     pub scores: PanelScores,
+    /// What the scores' z and percentiles are computed against.
     pub reference: Reference,
+    /// The model's probabilities and images; `None` when only the panel was scored.
     pub model: Option<ModelPart<'a>>,
     /// Samples whose image and risk profile the HTML report shows.
     pub show_samples: Vec<String>,
@@ -280,7 +290,7 @@ pub fn write(scored: &Scored, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     }
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| ReportError::Io { path, source }
+        move |source| ReportError::Io(crate::util::PathIoError { path, source })
     };
     let tsv = scored.scores_tsv();
     let json = serde_json::to_string_pretty(&scored.report_json()).expect("json values");

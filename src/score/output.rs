@@ -39,12 +39,9 @@ pub struct Sscore {
 /// Errors reading or merging `.sscore` files and their companions.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
     #[error("{path}: line {line}: {message}")]
     Malformed {
         path: PathBuf,
@@ -56,10 +53,10 @@ pub enum OutputError {
 }
 
 fn io_err(path: &Path) -> impl Fn(io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io {
+    move |source| OutputError::Io(crate::util::PathIoError {
         path: path.to_path_buf(),
         source,
-    }
+    })
 }
 
 impl Sscore {

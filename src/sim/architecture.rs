@@ -44,9 +44,13 @@ pub const CROSS_FACTORS: [(&str, &[&str]); 3] = [
 /// A named trait: id (column name), description, cluster, and the sign of its loading on
 /// its cluster factor (e.g. HDL cholesterol is protective where LDL is harmful).
 pub struct NamedTrait {
+    /// Column name in `phenotypes.tsv` and trait id in the panel.
     pub id: &'static str,
+    /// Human-readable description.
     pub name: &'static str,
+    /// One of `CLUSTERS`: the factor the trait loads on most.
     pub cluster: &'static str,
+    /// +1 or −1: the sign of the loading on its cluster factor.
     pub sign: f64,
 }
 
@@ -157,9 +161,11 @@ pub const NAMED_TRAITS: [NamedTrait; 48] = [
     t("rdw", "Red cell distribution width", "hematologic", 1.0),
 ];
 
-/// One of the 14 outcomes of DESIGN.md.
+/// One of the 14 outcomes of ARCHITECTURE.md.
 pub struct OutcomeSpec {
+    /// Outcome id: its column in `phenotypes.tsv` and `truth.tsv`.
     pub id: &'static str,
+    /// Human-readable name of the disease.
     pub name: &'static str,
     /// True for the 8 outcomes models train on.
     pub in_distribution: bool,
@@ -173,7 +179,9 @@ pub struct OutcomeSpec {
     pub private_weight: f64,
     /// Main effects on the liability of standardized age, male sex and standardized BMI.
     pub age: f64,
+    /// Main effect of male sex (0/1) on the liability.
     pub male: f64,
+    /// Main effect of standardised BMI on the liability.
     pub bmi: f64,
     /// Non-linear structure (multiplied by the architecture strength, 0 when additive):
     /// genetic effect larger by this fraction in men (negative: in women) ...
@@ -186,7 +194,7 @@ pub struct OutcomeSpec {
     pub liability_interactions: &'static [(&'static str, f64)],
 }
 
-/// The outcomes, in-distribution first, in DESIGN.md's order.
+/// The outcomes, in-distribution first, in ARCHITECTURE.md's order.
 pub const OUTCOMES: [OutcomeSpec; 14] = [
     OutcomeSpec {
         id: "cad",
@@ -479,8 +487,11 @@ pub const OUTCOMES: [OutcomeSpec; 14] = [
 /// A simulated GWAS trait.
 #[derive(Clone, Debug)]
 pub struct TraitDef {
+    /// Column name: a named trait's id, or `<cluster>_NNNN` for generic traits.
     pub id: String,
+    /// Human-readable description.
     pub name: String,
+    /// The trait's cluster (one of `CLUSTERS`).
     pub cluster: String,
     /// SNP heritability.
     pub h2: f64,
@@ -488,6 +499,7 @@ pub struct TraitDef {
     pub loadings: Vec<f64>,
     /// Effects of standardized age and of male sex, in trait sd units.
     pub age_effect: f64,
+    /// Effect of male sex (0/1) on the observed trait, in trait sd units.
     pub male_effect: f64,
 }
 

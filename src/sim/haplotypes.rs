@@ -87,8 +87,11 @@ impl Default for HaplotypeModel {
 pub struct VariantTable {
     /// Chromosome number 1..=22.
     pub chrom: Vec<u8>,
+    /// 1-based position on the chromosome (unique within it), in the GRCh37 frame.
     pub pos: Vec<Position>,
+    /// REF base as an ASCII byte (`A`, `C`, `G`, `T`; never strand-ambiguous with ALT).
     pub ref_allele: Vec<u8>,
+    /// ALT base as an ASCII byte.
     pub alt_allele: Vec<u8>,
     /// ALT allele frequency the founders were drawn with.
     pub alt_freq: Vec<f32>,
@@ -97,10 +100,12 @@ pub struct VariantTable {
 }
 
 impl VariantTable {
+    /// Variants in the table.
     pub fn len(&self) -> usize {
         self.pos.len()
     }
 
+    /// Whether the table holds no variant.
     pub fn is_empty(&self) -> bool {
         self.pos.is_empty()
     }
@@ -113,6 +118,7 @@ impl VariantTable {
         )
     }
 
+    /// The chromosome of variant `i` as a `Chrom`.
     pub fn chrom_of(&self, i: usize) -> Chrom {
         Chrom::parse(&self.chrom[i].to_string())
     }
@@ -181,7 +187,9 @@ pub fn layout_variants(n_variants: usize, model: &HaplotypeModel, seed: u64) -> 
 
 /// Founder alleles of one chromosome, variant-major: `alleles[v * K + f]` is 0 or 1.
 pub struct Founders {
+    /// Founder haplotypes (`HaplotypeModel::founders`).
     pub k: usize,
+    /// `variants × k` alleles, variant-major: 1 = ALT, 0 = REF.
     pub alleles: Vec<u8>,
 }
 

@@ -3,7 +3,7 @@
 //! No real biobank can be shipped, so the engine makes one that is realistic where it
 //! matters for polygenic prediction: genotypes with realistic frequencies and LD
 //! ([`haplotypes`]), traits whose genetics are shared within and across clusters and the 14
-//! outcomes of DESIGN.md as liability-threshold diseases ([`architecture`],
+//! outcomes of ARCHITECTURE.md as liability-threshold diseases ([`architecture`],
 //! [`phenotypes`]), optional non-linear epidemiology, and the paper's route from GWAS to
 //! panel: `gwas` and `panel build` run on the discovery split.
 //!
@@ -28,6 +28,7 @@ use crate::genome::Chrom;
 use crate::io::plink::Sex;
 use crate::io::write::{GenotypeWriter, HaplotypeBlock, VariantInfo, WriteError, WriterSet};
 use crate::rng::Rng;
+use crate::util::{StageError, StagedDir};
 use architecture::{factor_names, make_traits, TraitDef, OUTCOMES};
 use haplotypes::{layout_variants, HaplotypeModel, MosaicGenerator, VariantTable};
 use phenotypes::{build_cohort, standardize, Architecture, Cohort, Components, SPLITS};
@@ -38,8 +39,11 @@ pub const GENOME_BUILD: &str = "GRCh37";
 /// Which genotype files to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Formats {
+    /// `genotypes.vcf.gz`: phased `GT` calls, GRCh37 contigs in the header.
     pub vcf: bool,
+    /// `genotypes.bgen` with its `.bgen.bgi` index and `.sample` file.
     pub bgen: bool,
+    /// PLINK 1 `genotypes.bed`/`.bim`/`.fam`.
     pub bed: bool,
 }
 
@@ -58,7 +62,9 @@ impl Default for Formats {
 pub struct PanelSettings {
     /// p-value thresholds of the scoring files.
     pub thresholds: Vec<f64>,
+    /// Clumping r² threshold (plink 1.9 `--clump-r2`).
     pub clump_r2: f64,
+    /// Clumping window in kilobases (plink 1.9 `--clump-kb`).
     pub clump_kb: f64,
     /// Discovery samples used as the LD reference for clumping.
     pub ld_samples: usize,
@@ -78,26 +84,38 @@ impl Default for PanelSettings {
 /// Everything that defines a simulated biobank. Equal configurations give identical files.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
+    /// Samples (individuals) to simulate, across all four splits.
     pub n_samples: usize,
+    /// Biallelic autosomal variants, spread over chromosomes 1–22.
     pub n_variants: usize,
+    /// Quantitative traits (the panel's tiles), generated in genetically correlated clusters.
     pub n_traits: usize,
+    /// Seed of every random draw: the same configuration and seed give identical files.
     pub seed: u64,
+    /// Additive liabilities only, or with the non-linear epidemiology of
+    /// `phenotypes` (sex- and age-dependent genetic effects, gene × BMI, interactions
+    /// between liabilities).
     pub architecture: Architecture,
     /// Multiplies every non-linear term (1 = the documented sizes).
     pub strength: f64,
+    /// The founder-mosaic model that generates genotypes with realistic frequencies and LD.
     pub haplotypes: HaplotypeModel,
     /// Fractions of discovery, train, validation and test.
     pub split_fractions: [f64; 4],
     /// Causal variants of each genetic factor, each trait's private score and each
     /// outcome's private score (capped at a quarter of the variants).
     pub causal_per_factor: usize,
+    /// Causal variants of each trait's private genetic score (and of BMI's own).
     pub causal_per_trait: usize,
+    /// Causal variants of each outcome's private genetic score.
     pub causal_per_outcome: usize,
+    /// Genotype files to write.
     pub formats: Formats,
     /// `None`: no GWAS and no panel.
     pub panel: Option<PanelSettings>,
     /// Variants generated and written together.
     pub block_variants: usize,
+    /// Progress bars and status lines on stderr.
     pub progress: bool,
     /// Replace an existing non-empty output directory.
     pub force: bool,
@@ -129,45 +147,59 @@ impl Default for SimConfig {
 /// Everything that can stop a simulation.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
+    /// The configuration cannot be simulated (too few samples or variants, bad split
+    /// fractions, a panel without a discovery split or genotype files, ...), or the output
+    /// directory is not empty and `force` is off.
     #[error("{0}")]
     Config(String),
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
+    /// A genotype file could not be written.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The discovery-split GWAS for the panel failed.
     #[error(transparent)]
     Gwas(#[from] crate::gwas::GwasError),
+    /// The simulated phenotype table could not be read back for the GWAS.
     #[error(transparent)]
     Pheno(#[from] crate::pheno::PhenoError),
+    /// Building the P+T panel from the GWAS results failed.
     #[error(transparent)]
     Panel(#[from] crate::panel::PanelError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
-    move |source| SimError::Io {
+    move |source| SimError::Io(crate::util::PathIoError {
         path: path.to_path_buf(),
         source,
-    }
+    })
 }
 
 /// What a run produced, for the closing message.
 #[derive(Clone, Debug)]
 pub struct SimSummary {
+    /// The output directory the simulation was moved into.
     pub out: PathBuf,
+    /// The genotype files written, at their final paths.
     pub files: Vec<PathBuf>,
+    /// Seconds from the start until the genotypes were written (variant layout, effects,
+    /// generation, all formats).
     pub seconds_genotypes: f64,
+    /// Seconds of the discovery-split GWAS (0 without a panel).
     pub seconds_gwas: f64,
+    /// Seconds of the P+T panel build (0 without a panel).
     pub seconds_panel: f64,
+    /// Seconds of the whole run.
     pub seconds_total: f64,
 }
 
 /// The causal variants of one polygenic component, sorted by variant index.
 pub struct Component {
+    /// `factor:<name>`, `trait:<id>`, `outcome:<id>` or `bmi_private`.
     pub name: String,
+    /// `(variant index, effect per alternate allele)`, effects before standardisation of the
+    /// component.
     pub variants: Vec<(u32, f32)>,
 }
 
@@ -602,33 +634,15 @@ fn write_parameters(dir: &Path, config: &SimConfig, traits: &[TraitDef]) -> Resu
     std::fs::write(&path, text + "\n").map_err(io_err(&path))
 }
 
-/// Creates the staging directory beside `out`, refusing to clobber results.
-fn staging_dir(out: &Path, force: bool) -> Result<tempfile::TempDir, SimError> {
-    if out.exists() {
-        let non_empty = std::fs::read_dir(out)
-            .map_err(io_err(out))?
-            .next()
-            .is_some();
-        if non_empty && !force {
-            return Err(SimError::Config(format!(
-                "{}: output directory exists and is not empty (use --force to replace it)",
-                out.display()
-            )));
-        }
-    }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "simulate".into());
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
-        .tempdir_in(&parent)
-        .map_err(io_err(&parent))
+/// Stages the output directory beside `out`, refusing to clobber results unless `force`.
+fn staging_dir(out: &Path, force: bool) -> Result<StagedDir, SimError> {
+    StagedDir::new(out, "simulate", force).map_err(|e| match e {
+        StageError::NotEmpty { path } => SimError::Config(format!(
+            "{}: output directory exists and is not empty (use --force to replace it)",
+            path.display()
+        )),
+        StageError::Io(e) => SimError::Io(e),
+    })
 }
 
 /// Runs the whole simulation into `out`, atomically: a failed run leaves nothing there.
@@ -762,11 +776,7 @@ pub fn simulate(config: &SimConfig, out: &Path) -> Result<SimSummary, SimError> 
     std::fs::write(&readme_path, readme).map_err(io_err(&readme_path))?;
 
     // Move the finished directory into place.
-    let staged = staging.keep();
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(io_err(out))?;
-    }
-    std::fs::rename(&staged, out).map_err(io_err(out))?;
+    let staged = staging.commit()?;
     files = files
         .iter()
         .filter_map(|f| f.strip_prefix(&staged).ok().map(|r| out.join(r)))

@@ -31,6 +31,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::rng::{derive, Rng};
+use crate::util::{StageError, StagedDir};
 
 /// The findings a phantom can carry, in label order (the columns of `labels.tsv`):
 ///
@@ -97,7 +98,9 @@ const NOISE_SD: (f32, f32) = (0.012, 0.030);
 /// in [`FINDINGS`] order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Phantom {
+    /// `size × size` 8-bit gray intensities, row-major (0 black, 255 white).
     pub pixels: Vec<u8>,
+    /// Whether each finding was painted, in `FINDINGS` order.
     pub findings: [bool; 4],
 }
 
@@ -631,9 +634,13 @@ impl PhantomFormat {
 /// What `write_phantoms` makes: phantoms `1..=count` of `seed`, `size × size` pixels.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PhantomRequest {
+    /// Phantoms to make, numbered `1..=count`.
     pub count: usize,
+    /// Image side in pixels, `MIN_SIZE..=MAX_SIZE`.
     pub size: usize,
+    /// Seed of the whole set: each image is a pure function of `(seed, index)`.
     pub seed: u64,
+    /// PNG or DICOM files.
     pub format: PhantomFormat,
 }
 
@@ -658,41 +665,57 @@ impl PhantomRequest {
 /// What a run wrote, for the closing message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhantomSummary {
+    /// The output directory (holding `images/`, `labels.tsv`, `README.md`).
     pub out: PathBuf,
+    /// Phantoms written.
     pub count: usize,
     /// Images carrying each finding, in [`FINDINGS`] order.
     pub positives: [usize; 4],
+    /// Wall-clock seconds of the run.
     pub seconds: f64,
 }
 
 /// Everything that can stop `write_phantoms`.
 #[derive(Debug, thiserror::Error)]
 pub enum PhantomError {
+    /// A request that cannot be made: a count of 0, a size outside
+    /// `MIN_SIZE..=MAX_SIZE`, or an output path that exists and is not a directory.
     #[error("{0}")]
     Invalid(String),
+    /// The output directory exists and already holds files (phantom sets are never
+    /// overwritten).
     #[error("{}: output directory exists and is not empty", path.display())]
-    NotEmpty { path: PathBuf },
-    #[error("{}: {source}", path.display())]
-    Io {
+    NotEmpty {
+        /// The output directory.
         path: PathBuf,
-        #[source]
-        source: io::Error,
     },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    Io(#[from] crate::util::PathIoError),
+    /// The PNG encoder failed on an image.
     #[error("{}: cannot write png: {source}", path.display())]
     Png {
+        /// The image's final path in the output directory.
         path: PathBuf,
+        /// The `image` crate's error.
         #[source]
         source: image::ImageError,
     },
+    /// A DICOM file could not be built or written.
     #[error("{}: cannot write dicom: {message}", path.display())]
-    Dicom { path: PathBuf, message: String },
+    Dicom {
+        /// The image's final path in the output directory.
+        path: PathBuf,
+        /// What went wrong (dicom-rs's message, or a size that does not fit the header).
+        message: String,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PhantomError + '_ {
-    move |source| PhantomError::Io {
+    move |source| PhantomError::Io(crate::util::PathIoError {
         path: path.to_path_buf(),
         source,
-    }
+    })
 }
 
 /// Writes `pixels` (`size × size`, row-major) as an 8-bit grayscale PNG.
@@ -889,10 +912,10 @@ fn relocate(e: PhantomError, staging: &Path, out: &Path) -> PhantomError {
         Err(_) => path,
     };
     match e {
-        PhantomError::Io { path, source } => PhantomError::Io {
+        PhantomError::Io(crate::util::PathIoError { path, source }) => PhantomError::Io(crate::util::PathIoError {
             path: fix(path),
             source,
-        },
+        }),
         PhantomError::Png { path, source } => PhantomError::Png {
             path: fix(path),
             source,
@@ -930,19 +953,10 @@ fn write_set(
             });
         }
     }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "phantoms".into());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
-        .tempdir_in(&parent)
-        .map_err(io_err(&parent))?;
+    let staging = StagedDir::new(out, "phantoms", false).map_err(|e| match e {
+        StageError::NotEmpty { path } => PhantomError::NotEmpty { path },
+        StageError::Io(e) => PhantomError::Io(e),
+    })?;
     let images = staging.path().join("images");
     std::fs::create_dir(&images).map_err(io_err(&images))?;
 
@@ -990,20 +1004,8 @@ fn write_set(
     )
     .map_err(io_err(&out.join("README.md")))?;
     // A temporary directory is private (0700); the output is an ordinary directory.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
-            .map_err(io_err(out))?;
-    }
-
     // Move the finished directory into place (an existing `out` is empty).
-    if out.exists() {
-        std::fs::remove_dir(out).map_err(io_err(out))?;
-    }
-    std::fs::rename(staging.path(), out).map_err(io_err(out))?;
-    // Renamed away: nothing is left for the guard to delete.
-    let _ = staging.keep();
+    staging.commit()?;
     Ok(PhantomSummary {
         out: out.to_path_buf(),
         count: req.count,
@@ -1516,10 +1518,10 @@ mod tests {
         // A failure half-way removes the staging directory and names the final file.
         let fail = |p: &Phantom, index: u64, path: &Path| {
             if index == 2 {
-                Err(PhantomError::Io {
+                Err(PhantomError::Io(crate::util::PathIoError {
                     path: path.to_path_buf(),
                     source: io::Error::other("disk full"),
-                })
+                }))
             } else {
                 write_png(&p.pixels, 16, path)
             }

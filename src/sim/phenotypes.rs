@@ -26,16 +26,21 @@ pub const AGE_PIVOT: f64 = 55.0;
 pub const AGE_RANGE: (f64, f64) = (40.0, 70.0);
 /// Mean and sd of BMI (kg/m²) in a UK Biobank-like cohort.
 pub const BMI_MEAN: f64 = 27.4;
+/// Standard deviation of BMI (kg/m²) in the same cohort.
 pub const BMI_SD: f64 = 4.7;
 
 /// Additive-only liabilities, or with the interactions of the module documentation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Architecture {
+    /// Liability = genetic part + demographic main effects + noise; no interactions.
     Additive,
+    /// The additive liability plus sex- and age-dependent genetic effects, gene × BMI and
+    /// interactions between outcome liabilities, scaled by the interaction strength.
     Nonlinear,
 }
 
 impl Architecture {
+    /// The name in `parameters.json` and on the command line: `additive` or `nonlinear`.
     pub fn as_str(self) -> &'static str {
         match self {
             Architecture::Additive => "additive",
@@ -61,7 +66,9 @@ pub struct Components {
 
 /// Everything simulated about the samples.
 pub struct Cohort {
+    /// Age at recruitment in years, uniform in `AGE_RANGE`, rounded to 0.1 year.
     pub age: Vec<f64>,
+    /// Sex, true = male (the same draw as `draw_sexes`).
     pub male: Vec<bool>,
     /// kg/m².
     pub bmi: Vec<f64>,

@@ -54,6 +54,8 @@ pub struct CheckpointState {
     /// back to the same `f64`, because the next epoch is compared against it.
     #[serde(with = "exact_f64")]
     pub best_mean_auc: Option<f64>,
+    /// 0-based epoch of `best_mean_auc` (whose weights are `best.mpk`); `None` before the
+    /// first epoch.
     pub best_epoch: Option<usize>,
     /// Epochs since the best one (early stopping counter).
     pub epochs_since_best: usize,

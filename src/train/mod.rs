@@ -42,14 +42,33 @@ const STREAM_AUGMENT: u64 = 4;
 /// Errors of a training run.
 #[derive(Debug, Error)]
 pub enum TrainError {
+    /// The model configuration is invalid, the data do not fit it, or weights could not
+    /// be read or written.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// Data that cannot be trained on: no samples, no epochs or a zero batch size, a
+    /// trained outcome without both cases and controls in the training split, or
+    /// `stop_after_epochs` = 0 (no epoch trained).
     #[error("training data: {0}")]
     Data(String),
+    /// A checkpoint could not be read or written, or was written by a different setup
+    /// (configuration or data digest) than the run resuming from it.
     #[error("{}: {message}", path.display())]
-    Checkpoint { path: PathBuf, message: String },
+    Checkpoint {
+        /// The checkpoint file or folder at fault.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A batch's loss became non-finite, or an epoch's validation split gave no defined
+    /// AUC for any trained outcome (none has both cases and controls there).
     #[error("training diverged in epoch {epoch}: non-finite {what}")]
-    Diverged { epoch: usize, what: &'static str },
+    Diverged {
+        /// The 0-based epoch.
+        epoch: usize,
+        /// What was not finite (`loss`, or the validation AUC).
+        what: &'static str,
+    },
 }
 
 /// Settings of a training run.
@@ -127,6 +146,7 @@ pub struct TrainOutcome<B: AutodiffBackend> {
     pub model: Model<B::InnerBackend>,
     /// That epoch (0-based) and its mean validation AUC.
     pub best_epoch: usize,
+    /// Mean validation AUC (over the trained outcomes with a defined AUC) of `best_epoch`.
     pub best_mean_auc: f64,
     /// Every completed epoch, including those before a resume.
     pub history: Vec<EpochSummary>,

@@ -171,7 +171,7 @@ pub fn auc(score: &[f64], label: &[bool]) -> f64 {
     (r1 - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
 }
 
-/// The in-distribution (trained) outcomes of DESIGN.md.
+/// The in-distribution (trained) outcomes of ARCHITECTURE.md.
 pub const TRAINED_OUTCOMES: [&str; 8] = [
     "cad",
     "stroke",
@@ -183,7 +183,7 @@ pub const TRAINED_OUTCOMES: [&str; 8] = [
     "mortality",
 ];
 
-/// The out-of-distribution (zero-shot) outcomes of DESIGN.md.
+/// The out-of-distribution (zero-shot) outcomes of ARCHITECTURE.md.
 pub const ZERO_SHOT_OUTCOMES: [&str; 6] = [
     "hypertension",
     "hypercholesterolemia",
