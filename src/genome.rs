@@ -127,8 +127,12 @@ impl PartialOrd for Chrom {
 /// A genomic interval `CHR[:START-END]`, 1-based and inclusive at both ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Region {
+    /// Chromosome of the interval, normalised through [`Chrom::parse`].
     pub chrom: Chrom,
+    /// First position in the interval, 1-based and inclusive (at least 1).
     pub start: Position,
+    /// Last position in the interval, 1-based and inclusive; `Position::MAX` when the region
+    /// is open-ended (`CHR` or `CHR:START-`).
     pub end: Position,
 }
 
@@ -150,6 +154,7 @@ impl Region {
         }
     }
 
+    /// True when `pos` (1-based) on `chrom` lies in `start..=end`.
     pub fn contains(&self, chrom: &Chrom, pos: Position) -> bool {
         *chrom == self.chrom && pos >= self.start && pos <= self.end
     }

@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 
 /// Column names with a fixed meaning.
 pub const IID: &str = "IID";
+/// Sex column, read as 0 = female, 1 = male (see the module documentation for the codings).
 pub const SEX: &str = "sex";
+/// Optional text column assigning each participant to `discovery`, `train`, `validation` or
+/// `test`; kept apart from the numeric columns.
 pub const SPLIT: &str = "split";
 const FID: &str = "FID";
 
@@ -28,34 +31,73 @@ pub enum PhenoError {
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] crate::util::PathIoError),
+    /// The file has no non-blank line, so no header.
     #[error("{path}: empty file (expected a header line with an IID column)")]
-    Empty { path: PathBuf },
+    Empty {
+        /// Phenotype file.
+        path: PathBuf,
+    },
+    /// No header field is `IID` or `#IID`.
     #[error("{path}: line 1: no IID column in the header (expected IID or #IID; found {found})")]
-    NoIid { path: PathBuf, found: String },
+    NoIid {
+        /// Phenotype file.
+        path: PathBuf,
+        /// The header fields that were found, joined with `, `.
+        found: String,
+    },
+    /// Two header fields have the same name once a leading `#` is stripped.
     #[error("{path}: line 1: column '{name}' appears twice in the header")]
-    DuplicateColumn { path: PathBuf, name: String },
+    DuplicateColumn {
+        /// Phenotype file.
+        path: PathBuf,
+        /// The repeated column name, without its `#`.
+        name: String,
+    },
+    /// A data line has a different number of tab-separated fields from the header.
     #[error("{path}: line {line}: expected {expected} tab-separated fields (as in the header), found {found}")]
     FieldCount {
+        /// Phenotype file.
         path: PathBuf,
+        /// 1-based line number in the file.
         line: u64,
+        /// Number of fields in the header.
         expected: usize,
+        /// Number of fields on this line.
         found: usize,
     },
+    /// A `sex` value is not one of the accepted codings, or a numeric column holds
+    /// something that is neither a finite number nor a missing-value marker.
     #[error("{path}: line {line}: column '{column}': expected {expected}, found '{value}'")]
     BadValue {
+        /// Phenotype file.
         path: PathBuf,
+        /// 1-based line number in the file.
         line: u64,
+        /// Header name of the column.
         column: String,
+        /// What the column accepts, for the message.
         expected: &'static str,
+        /// The field as written.
         value: String,
     },
+    /// A data line's `IID` field is empty.
     #[error("{path}: line {line}: empty IID")]
-    EmptyIid { path: PathBuf, line: u64 },
+    EmptyIid {
+        /// Phenotype file.
+        path: PathBuf,
+        /// 1-based line number in the file.
+        line: u64,
+    },
+    /// Two data lines have the same `IID`; rows are keyed by it, so it must be unique.
     #[error("{path}: duplicate IID '{id}' (lines {first} and {second}); IIDs must be unique")]
     DuplicateIid {
+        /// Phenotype file.
         path: PathBuf,
+        /// The repeated `IID`.
         id: String,
+        /// 1-based line of its first occurrence.
         first: u64,
+        /// 1-based line of its second occurrence.
         second: u64,
     },
 }

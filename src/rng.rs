@@ -51,6 +51,7 @@ impl Rng {
         Rng::new(derive(seed, labels))
     }
 
+    /// The next 64 raw bits of the xoshiro256++ stream (the `++` scrambler's output).
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.s;
         let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);

@@ -58,6 +58,7 @@ pub struct OutputSet {
 }
 
 impl OutputSet {
+    /// An empty set; nothing is written until [`OutputSet::create`] is called.
     pub fn new() -> OutputSet {
         OutputSet::default()
     }

@@ -1,19 +1,87 @@
-//! `evaluate`: argument validation and dispatch.
+//! `evaluate`: arguments, their validation into a request, and the genomic comparison
+//! (`imaging.rs` has the image one; both end in [`compare`]).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
+use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use medgem_prs::eval::cohort::{self, CohortRequest};
 use medgem_prs::eval::output::{self, RunInfo};
 use medgem_prs::eval::{self, Baselines, EvalCohort, EvalOptions, Evaluation};
-use medgem_prs::io;
+use medgem_prs::io::{self, OpenOptions};
+use medgem_prs::model::DeviceKind;
 use medgem_prs::pheno::PhenoTable;
+use medgem_prs::score::ScoreOptions;
 
-use super::model::{choose_model, device, needed, score_options};
-use super::prs::{describe, genotype_options};
-use super::{EvaluateArgs, Modality};
+use super::args::{
+    DeviceArg, MinOverlapArg, Modality, ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg,
+};
+use super::imaging::{self, ImageEvaluate};
+use super::model::{choose_model, genomic_genotypes, genomic_input, score_options};
+use super::prs::describe;
+
+#[derive(Args, Debug)]
+#[command(
+    group(
+        ArgGroup::new("genomic_inputs")
+            .multiple(true)
+            .args(["genotypes", "panel", "phenotypes"])
+            .conflicts_with("image_inputs")
+    ),
+    group(ArgGroup::new("image_inputs").multiple(true).args(["images", "labels"])),
+    mut_arg("model", |a| a.required_if_eq("modality", "image"))
+)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub genotypes: ModelGenotypeArgs,
+    #[command(flatten)]
+    pub modality: ModalityArg,
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub panel: PanelArg,
+    /// Phenotype table: IID, age, sex, bmi (PCs), outcome columns (0/1/NA) and optionally
+    /// a `split` column.
+    #[arg(
+        long,
+        value_name = "TSV",
+        required_unless_present = "modality",
+        required_if_eq("modality", "genomic")
+    )]
+    pub phenotypes: Option<PathBuf>,
+    /// With --modality image: the folder of images named in --labels.
+    #[arg(long, value_name = "DIR", required_if_eq("modality", "image"))]
+    pub images: Option<PathBuf>,
+    /// With --modality image: the label table (`image`, findings, optional `split`).
+    #[arg(long, value_name = "TSV", required_if_eq("modality", "image"))]
+    pub labels: Option<PathBuf>,
+    /// `IID split` file (train/validation/test), overriding the table's split column.
+    #[arg(long, value_name = "TSV")]
+    pub splits: Option<PathBuf>,
+    /// Output directory (created if needed; its evaluate files are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Cases (and controls) per balanced draw, as in the paper; 0 turns the balanced
+    /// protocol off. An outcome with fewer test cases uses all of them.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub balanced: usize,
+    /// Seeded balanced draws per outcome.
+    #[arg(long, default_value_t = 20, value_name = "R")]
+    pub draws: usize,
+    /// Cross-validation folds for the ridge penalties.
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    pub folds: usize,
+    /// Seed of the balanced draws, the cross-validation folds and (without a split column)
+    /// the random split.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    #[command(flatten)]
+    pub device: DeviceArg,
+    #[command(flatten)]
+    pub min_overlap: MinOverlapArg,
+}
 
 /// The comparison settings of `evaluate`'s options, checked.
 fn eval_options(args: &EvaluateArgs) -> anyhow::Result<EvalOptions> {
@@ -39,20 +107,59 @@ fn eval_options(args: &EvaluateArgs) -> anyhow::Result<EvalOptions> {
     })
 }
 
-pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
-    let device = device(&args.device)?;
+/// A validated `evaluate`, of one modality.
+pub enum EvaluateRequest {
+    /// `evaluate GENOTYPES --phenotypes TSV [--model DIR --panel DIR]`.
+    Genomic(GenomicEvaluate),
+    /// `evaluate --modality image --model DIR --images DIR --labels TSV`.
+    Image(ImageEvaluate),
+}
+
+/// A validated genomic `evaluate`.
+pub struct GenomicEvaluate {
+    genotypes: PathBuf,
+    open: OpenOptions,
+    model: Option<PathBuf>,
+    panel: Option<PathBuf>,
+    phenotypes: PathBuf,
+    splits: Option<PathBuf>,
+    score: ScoreOptions,
+    options: EvalOptions,
+    device: DeviceKind,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks `evaluate`'s arguments for the modality asked for.
+pub fn request(args: EvaluateArgs) -> anyhow::Result<EvaluateRequest> {
     let options = eval_options(&args)?;
-    if args.modality == Modality::Image {
-        return super::imaging::evaluate(args, options, device);
+    if args.modality.modality == Modality::Image {
+        return imaging::evaluate_request(args, options).map(EvaluateRequest::Image);
     }
-    let genotypes = args.genotypes.required()?;
-    let phenotypes = needed(&args.phenotypes, "--phenotypes", "genomic")?;
-    let open_options = genotype_options(&genotypes)?;
-    let quiet = genotypes.quiet;
-    let choice = choose_model(args.model.as_deref(), args.panel.as_deref())?;
-    let table = PhenoTable::read(phenotypes)?;
-    let mut source = io::open(&genotypes.genotypes, &open_options)?;
-    if !quiet {
+    let genotypes = genomic_genotypes(&args.genotypes)?;
+    let phenotypes = genomic_input(args.phenotypes, "--phenotypes")?;
+    let quiet = args.genotypes.options.quiet.quiet;
+    Ok(EvaluateRequest::Genomic(GenomicEvaluate {
+        open: args.genotypes.options.open_options()?,
+        genotypes,
+        model: args.model.model,
+        panel: args.panel.panel,
+        phenotypes,
+        splits: args.splits,
+        score: score_options(args.min_overlap.min_overlap, !quiet, None),
+        options,
+        device: args.device.kind(),
+        out: args.out,
+        quiet,
+    }))
+}
+
+/// Compares a genomic model with the linear baselines on the test split.
+pub fn run(e: GenomicEvaluate) -> anyhow::Result<()> {
+    let choice = choose_model(e.model.as_deref(), e.panel.as_deref())?;
+    let table = PhenoTable::read(&e.phenotypes)?;
+    let mut source = io::open(&e.genotypes, &e.open)?;
+    if !e.quiet {
         eprintln!(
             "medgem-prs: {}; model {}; phenotypes from {}",
             describe(source.as_ref()),
@@ -65,27 +172,27 @@ pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
         config: &choice.config,
         panel_dir: &choice.panel,
         table: &table,
-        splits_file: args.splits.as_deref(),
-        seed: args.seed,
-        score: score_options(args.min_overlap, !quiet, None)?,
-        device,
+        splits_file: e.splits.as_deref(),
+        seed: e.options.seed,
+        score: e.score,
+        device: e.device,
     };
     let (cohort, splits) = cohort::build(source.as_mut(), &request)?;
     let info = RunInfo {
-        genotypes: genotypes.genotypes.display().to_string(),
+        genotypes: e.genotypes.display().to_string(),
         model: choice.label.clone(),
         model_name: choice.config.name.clone(),
-        phenotypes: phenotypes.display().to_string(),
+        phenotypes: e.phenotypes.display().to_string(),
         split_source: splits.source.clone(),
     };
     compare(
         &cohort,
         &splits,
-        &options,
+        &e.options,
         Baselines::Genomic,
         &info,
-        &args.out,
-        quiet,
+        &e.out,
+        e.quiet,
     )
 }
 

@@ -1,67 +1,92 @@
-//! `train`, `predict` and `evaluate` with `--modality image`: argument validation and
-//! dispatch to `medgem_prs::model_dir::image`.
+//! `train`, `predict` and `evaluate` with `--modality image`: the image options, their
+//! validation into requests, and dispatch to `medgem_prs::model_dir::image`.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
+use clap::Args;
 
 use medgem_prs::eval::output::RunInfo;
 use medgem_prs::eval::{Baselines, EvalOptions};
 use medgem_prs::imaging::list_images;
 use medgem_prs::imaging::{ImageSpec, Window};
 use medgem_prs::model::augment::Augmentation;
-use medgem_prs::model::device::DeviceKind;
+use medgem_prs::model::DeviceKind;
 use medgem_prs::model_dir::image::{
     self as images, ImageModelConfig, ImageTrainRequest, LabelTable,
 };
 
-use super::model::{
-    check_train_args, device, file_name, hyper, needed, report_trained, train_config,
-};
-use super::{EvaluateArgs, PredictArgs, TrainArgs};
+use super::args::window;
+use super::evaluate::EvaluateArgs;
+use super::model::{hyper, model_name, report_trained, train_config, PredictArgs, TrainArgs};
 
-/// `--window C,W`.
-fn window(text: &str) -> anyhow::Result<Window> {
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    let parse = |s: &str| s.parse::<f64>().ok().filter(|v| v.is_finite());
-    match parts.as_slice() {
-        [c, w] => match (parse(c), parse(w)) {
-            (Some(center), Some(width)) if width >= 1.0 => Ok(Window { center, width }),
-            _ => bail!("--window {text}: expected CENTER,WIDTH with a width of at least 1"),
-        },
-        _ => bail!("--window {text}: expected CENTER,WIDTH, e.g. 40,400"),
-    }
+/// The ids of [`ImageTrainArgs`]' options, which genomic inputs conflict with.
+pub const IMAGE_TRAIN_ARGS: [&str; 8] = [
+    "images",
+    "labels",
+    "image_size",
+    "channels",
+    "patch",
+    "stem",
+    "window",
+    "no_augment",
+];
+
+/// Options of `train --modality image`.
+#[derive(Args, Debug, Clone)]
+pub struct ImageTrainArgs {
+    /// Folder of images (PNG, JPEG, DICOM) named in --labels. Image models.
+    #[arg(long, value_name = "DIR", required_if_eq("modality", "image"))]
+    pub images: Option<PathBuf>,
+    /// Label table: `image` (file name inside --images), one 0/1/NA column per finding,
+    /// optionally `split` (train/validation/test). Image models.
+    #[arg(long, value_name = "TSV", required_if_eq("modality", "image"))]
+    pub labels: Option<PathBuf>,
+    /// Side of the square model input in pixels (images are letterboxed and resized).
+    #[arg(long, default_value_t = 64, value_name = "PX")]
+    pub image_size: usize,
+    /// 1 (grayscale) or 3 (RGB).
+    #[arg(long, default_value_t = 1)]
+    pub channels: usize,
+    /// Patch side in pixels: each patch is one token (--image-size must be a multiple).
+    #[arg(long, default_value_t = 16, value_name = "PX")]
+    pub patch: usize,
+    /// Feature maps of the convolutional stem before the patch projection (3×3 conv, GELU,
+    /// 2×2 max-pool); 0 for a plain ViT patch projection.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub stem: usize,
+    /// DICOM VOI window CENTER,WIDTH in modality units (e.g. 40,400 for CT soft tissue),
+    /// instead of each file's own window.
+    #[arg(long, value_name = "C,W", value_parser = window)]
+    pub window: Option<Window>,
+    /// Train on the images as they are (default: random flips, small rotations, shifts,
+    /// zooms and intensity changes per batch).
+    #[arg(long)]
+    pub no_augment: bool,
 }
 
-/// Arguments a genomic model takes and an image model cannot use.
-fn refuse_genomic_inputs(
-    genotypes: &Option<PathBuf>,
-    others: &[(&str, bool)],
-) -> anyhow::Result<()> {
-    if let Some(g) = genotypes {
-        bail!(
-            "{}: --modality image reads --images, not genotypes",
-            g.display()
-        );
-    }
-    if let Some((flag, _)) = others.iter().find(|(_, given)| *given) {
-        bail!("{flag} is for genomic models, not --modality image");
-    }
-    Ok(())
+/// An input that `--modality image` needs. clap requires it, but not when a genomic input
+/// (GENOTYPES, --phenotypes, --panel...) is given instead (clap does not require an
+/// argument that conflicts with one present): this names that mistake.
+fn image_input<T>(value: Option<T>, flag: &str) -> anyhow::Result<T> {
+    value.with_context(|| {
+        format!("{flag} is required for an image model, which reads no genotypes or other genomic inputs")
+    })
 }
 
-pub fn train(args: TrainArgs) -> anyhow::Result<()> {
-    check_train_args(&args)?;
-    refuse_genomic_inputs(
-        &args.genotypes.genotypes,
-        &[
-            ("--phenotypes", args.phenotypes.is_some()),
-            ("--panel", args.panel.is_some()),
-        ],
-    )?;
+/// A validated `train --modality image`.
+pub struct ImageTrain {
+    request: ImageTrainRequest,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks the image options of `train` (the shared training options are checked by
+/// `model::train_request`).
+pub fn train_request(args: TrainArgs) -> anyhow::Result<ImageTrain> {
     let image = &args.image;
-    let images_dir = needed(&image.images, "--images", "image")?;
-    let labels = needed(&image.labels, "--labels", "image")?;
+    let images_dir = image_input(image.images.clone(), "--images")?;
+    let labels = image_input(image.labels.clone(), "--labels")?;
     if !matches!(image.channels, 1 | 3) {
         bail!(
             "--channels {}: expected 1 (grayscale) or 3 (RGB)",
@@ -90,59 +115,78 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     if !images_dir.is_dir() {
         bail!("{}: --images is not a folder", images_dir.display());
     }
-    let quiet = args.genotypes.quiet;
     let mut train = train_config(&args);
     train.augment = (!image.no_augment).then(Augmentation::default);
     let request = ImageTrainRequest {
-        name: args.name.clone().unwrap_or_else(|| file_name(&args.out)),
-        images_dir: images_dir.clone(),
-        labels: labels.clone(),
+        name: model_name(&args.name, &args.out),
         spec: ImageSpec {
             size: image.image_size,
             channels: image.channels,
-            window: image.window.as_deref().map(window).transpose()?,
+            window: image.window,
         },
         patch: image.patch,
         stem_features: image.stem,
         model: hyper(&args),
         train,
-        device: device(&args.device)?,
+        device: args.device.kind(),
         splits_file: args.splits.clone(),
         data_description: args
             .data_description
             .clone()
             .unwrap_or_else(|| format!("{}", labels.display())),
+        images_dir,
+        labels,
     };
-    if !quiet {
+    Ok(ImageTrain {
+        request,
+        out: args.out,
+        quiet: args.genotypes.options.quiet.quiet,
+    })
+}
+
+/// Trains an image model.
+pub fn train(t: ImageTrain) -> anyhow::Result<()> {
+    let r = &t.request;
+    if !t.quiet {
         eprintln!(
             "medgem-prs: images from {}, labels from {}; {}×{} px, {} patches",
-            images_dir.display(),
-            labels.display(),
-            image.image_size,
-            image.image_size,
-            (image.image_size / image.patch).pow(2)
+            r.images_dir.display(),
+            r.labels.display(),
+            r.spec.size,
+            r.spec.size,
+            (r.spec.size / r.patch).pow(2)
         );
     }
-    let config = images::train_image(&request, &args.out)?;
-    if !quiet {
-        report_trained("images", &config.training, &config.metrics, &args.out);
+    let config = images::train_image(r, &t.out)?;
+    if !t.quiet {
+        report_trained("images", &config.training, &config.metrics, &t.out);
     }
     Ok(())
 }
 
-pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
-    refuse_genomic_inputs(
-        &args.genotypes.genotypes,
-        &[
-            ("--panel", args.panel.is_some()),
-            ("--covariates", args.covariates.is_some()),
-            ("--samples", args.samples.is_some()),
-        ],
-    )?;
-    let device = device(&args.device)?;
-    let quiet = args.genotypes.quiet;
-    let model_dir = needed(&args.model, "--model", "image")?;
-    let source = needed(&args.images, "--images", "image")?;
+/// A validated `predict --modality image`.
+pub struct ImagePredict {
+    model: PathBuf,
+    images: PathBuf,
+    device: DeviceKind,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks `predict --modality image`.
+pub fn predict_request(args: PredictArgs) -> anyhow::Result<ImagePredict> {
+    Ok(ImagePredict {
+        model: image_input(args.model.model, "--model")?,
+        images: image_input(args.images, "--images")?,
+        device: args.device.kind(),
+        out: args.out,
+        quiet: args.genotypes.options.quiet.quiet,
+    })
+}
+
+/// Predicts the findings of every image of `--images`.
+pub fn predict(p: ImagePredict) -> anyhow::Result<()> {
+    let (model_dir, source) = (&p.model, &p.images);
     let config = ImageModelConfig::read(model_dir)?;
     let paths = if source.is_dir() {
         list_images(source)?
@@ -154,7 +198,7 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
             source.display()
         );
     };
-    if !quiet {
+    if !p.quiet {
         eprintln!(
             "medgem-prs: {} images from {}; model {} ({})",
             paths.len(),
@@ -163,77 +207,90 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
             config.finding_ids().join(", ")
         );
     }
-    let probs = images::predict_images(model_dir, &config, &paths, device, !quiet)?;
+    let probs = images::predict_images(model_dir, &config, &paths, p.device, !p.quiet)?;
     let names: Vec<String> = paths
         .iter()
-        .map(|p| {
-            p.strip_prefix(source)
+        .map(|path| {
+            path.strip_prefix(source)
                 .ok()
                 .filter(|r| !r.as_os_str().is_empty())
-                .unwrap_or(p)
+                .unwrap_or(path)
                 .display()
                 .to_string()
         })
         .collect();
     medgem_prs::model_dir::write_probability_table(
-        &args.out,
+        &p.out,
         "image",
         &names,
         &config.finding_ids(),
         &probs,
     )?;
-    if !quiet {
+    if !p.quiet {
         eprintln!(
             "medgem-prs: predicted {} images; wrote {}",
             names.len(),
-            args.out.display()
+            p.out.display()
         );
     }
     Ok(())
 }
 
-pub fn evaluate(
-    args: EvaluateArgs,
+/// A validated `evaluate --modality image`.
+pub struct ImageEvaluate {
+    model: PathBuf,
+    images: PathBuf,
+    labels: PathBuf,
+    splits: Option<PathBuf>,
     options: EvalOptions,
     device: DeviceKind,
-) -> anyhow::Result<()> {
-    refuse_genomic_inputs(
-        &args.genotypes.genotypes,
-        &[
-            ("--panel", args.panel.is_some()),
-            ("--phenotypes", args.phenotypes.is_some()),
-        ],
-    )?;
-    let quiet = args.genotypes.quiet;
-    let model_dir = needed(&args.model, "--model", "image")?;
-    let images_dir = needed(&args.images, "--images", "image")?;
-    let labels = needed(&args.labels, "--labels", "image")?;
-    let config = ImageModelConfig::read(model_dir)?;
-    let table = LabelTable::read(labels)?;
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks `evaluate --modality image` (the comparison settings are checked by
+/// `evaluate::request`).
+pub fn evaluate_request(args: EvaluateArgs, options: EvalOptions) -> anyhow::Result<ImageEvaluate> {
+    Ok(ImageEvaluate {
+        model: image_input(args.model.model, "--model")?,
+        images: image_input(args.images, "--images")?,
+        labels: image_input(args.labels, "--labels")?,
+        splits: args.splits,
+        options,
+        device: args.device.kind(),
+        out: args.out,
+        quiet: args.genotypes.options.quiet.quiet,
+    })
+}
+
+/// Compares an image model with the image baselines on the test split.
+pub fn evaluate(e: ImageEvaluate) -> anyhow::Result<()> {
+    let config = ImageModelConfig::read(&e.model)?;
+    let table = LabelTable::read(&e.labels)?;
     let (cohort, splits) = medgem_prs::eval::image::image_cohort(
-        model_dir,
+        &e.model,
         &config,
         &table,
-        images_dir,
-        args.splits.as_deref(),
-        device,
-        !quiet,
+        &e.images,
+        e.splits.as_deref(),
+        e.device,
+        !e.quiet,
     )
-    .with_context(|| format!("evaluating {}", model_dir.display()))?;
+    .with_context(|| format!("evaluating {}", e.model.display()))?;
     let info = RunInfo {
-        genotypes: images_dir.display().to_string(),
-        model: model_dir.display().to_string(),
+        genotypes: e.images.display().to_string(),
+        model: e.model.display().to_string(),
         model_name: config.name.clone(),
-        phenotypes: labels.display().to_string(),
+        phenotypes: e.labels.display().to_string(),
         split_source: splits.source.clone(),
     };
     super::evaluate::compare(
         &cohort,
         &splits,
-        &options,
+        &e.options,
         Baselines::Image,
         &info,
-        &args.out,
-        quiet,
+        &e.out,
+        e.quiet,
     )
 }

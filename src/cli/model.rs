@@ -1,38 +1,243 @@
-//! `train`, `predict` and `encode`: argument validation and dispatch.
+//! `train`, `predict`, `encode`, `bench-model` and `bench-inference`: arguments, their
+//! validation into requests, and the genomic runs (`imaging.rs` has the image ones).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use clap::{ArgGroup, Args};
 
 use medgem_prs::defaults::{self, Defaults};
-use medgem_prs::encode::{self, FillMode};
-use medgem_prs::io;
-use medgem_prs::model::device::DeviceKind;
-use medgem_prs::model_dir::{self, genomic, GenomicModelConfig, ModelHyper, TrainRequest};
+use medgem_prs::encode;
+use medgem_prs::io::{self, OpenOptions};
+use medgem_prs::model::DeviceKind;
+use medgem_prs::model_dir::{self, genomic, GenomicModelConfig, ModelHyper};
 use medgem_prs::panel::matching::MatchOptions;
 use medgem_prs::pheno::PhenoTable;
 use medgem_prs::score::ScoreOptions;
 use medgem_prs::train::TrainConfig;
 
-use super::prs::{describe, genotype_options};
-use super::{BenchInferenceArgs, BenchModelArgs, EncodeArgs, Modality, PredictArgs, TrainArgs};
+use super::args::{
+    choice, CovariatesArg, DeviceArg, FillChoice, GenotypeArgs, MinOverlapArg, Modality,
+    ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg, SamplesArg, ThreadsArg,
+};
+use super::imaging::{self, ImageTrainArgs};
+use super::prs::describe;
 
-pub(super) fn device(name: &str) -> anyhow::Result<DeviceKind> {
-    name.parse::<DeviceKind>()
-        .map_err(|e| anyhow::anyhow!("--device: {e}"))
+#[derive(Args, Debug)]
+#[command(
+    group(
+        ArgGroup::new("genomic_inputs")
+            .multiple(true)
+            .args(["genotypes", "phenotypes", "panel"])
+            .conflicts_with("image_inputs")
+    ),
+    group(ArgGroup::new("image_inputs").multiple(true).args(imaging::IMAGE_TRAIN_ARGS)),
+    mut_arg("panel", |a| a
+        .help(
+            "Panel directory (manifest.toml and scoring files), e.g. from `panel build`. \
+             Genomic models"
+        )
+        .required_unless_present("modality")
+        .required_if_eq("modality", "genomic"))
+)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub genotypes: ModelGenotypeArgs,
+    #[command(flatten)]
+    pub modality: ModalityArg,
+    /// Phenotype table: IID, age, sex, bmi, optional split and PC columns, outcome columns.
+    /// Genomic models.
+    #[arg(
+        long,
+        value_name = "TSV",
+        required_unless_present = "modality",
+        required_if_eq("modality", "genomic")
+    )]
+    pub phenotypes: Option<PathBuf>,
+    #[command(flatten)]
+    pub panel: PanelArg,
+    #[command(flatten)]
+    pub image: ImageTrainArgs,
+    /// Model directory to write (must not exist or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Model name recorded in config.json (default: the directory name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Maximum passes over the training split.
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[command(flatten)]
+    pub device: DeviceArg,
+    /// Tile fill: uniform (the paper) or regional (64 genomic segments per tile).
+    #[arg(
+        long,
+        default_value = "uniform",
+        ignore_case = true,
+        value_parser = choice::<FillChoice>()
+    )]
+    pub fill: FillChoice,
+    /// Samples per optimiser step (default: 256 genomic, 16 image).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Peak learning rate (AdamW).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Fraction of the steps spent warming up before the cosine decay.
+    #[arg(long, default_value_t = 0.05)]
+    pub warmup: f64,
+    /// Stop after this many epochs without a better mean validation AUC.
+    #[arg(long, default_value_t = 5)]
+    pub patience: usize,
+    /// Seed of initialisation, shuffling, dropout and a random split: a fixed seed
+    /// reproduces the run exactly on the CPU.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// IID split table (train, validation, test), overriding the phenotype table's.
+    #[arg(long, value_name = "TSV")]
+    pub splits: Option<PathBuf>,
+    /// Token width of the transformer.
+    #[arg(long, default_value_t = 32)]
+    pub d_model: usize,
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    #[arg(long, default_value_t = 2)]
+    pub layers: usize,
+    /// Feed-forward width.
+    #[arg(long, default_value_t = 64)]
+    pub d_ff: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub dropout: f64,
+    /// Leave out the linear readout (a weighted sum of the tiles and covariates added to
+    /// each logit, beside the transformer): the transformer alone, for ablations.
+    #[arg(long)]
+    pub no_linear_readout: bool,
+    /// Write a checkpoint here after every epoch.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Continue from the last checkpoint in --checkpoint-dir.
+    #[arg(long, requires = "checkpoint_dir")]
+    pub resume: bool,
+    #[command(flatten)]
+    pub min_overlap: MinOverlapArg,
+    /// Description of the training data for the model card.
+    #[arg(long)]
+    pub data_description: Option<String>,
 }
 
-/// Scoring options of the model commands; `samples`: the `--samples` file, if any.
+#[derive(Args, Debug)]
+#[command(
+    group(
+        ArgGroup::new("genomic_inputs")
+            .multiple(true)
+            .args(["genotypes", "samples", "panel", "covariates"])
+            .conflicts_with("images")
+    ),
+    mut_arg("model", |a| a.required_if_eq("modality", "image"))
+)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub genotypes: ModelGenotypeArgs,
+    #[command(flatten)]
+    pub modality: ModalityArg,
+    #[command(flatten)]
+    pub samples: SamplesArg,
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub panel: PanelArg,
+    #[command(flatten)]
+    pub covariates: CovariatesArg,
+    /// Output TSV: IID (image models: `image`), then one probability per outcome.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// With --modality image: a folder of images (PNG, JPEG, DICOM; DICOM files may have
+    /// no extension), or a single image file.
+    #[arg(long, value_name = "DIR", required_if_eq("modality", "image"))]
+    pub images: Option<PathBuf>,
+    #[command(flatten)]
+    pub device: DeviceArg,
+    #[command(flatten)]
+    pub min_overlap: MinOverlapArg,
+}
+
+#[derive(Args, Debug)]
+pub struct EncodeArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    #[command(flatten)]
+    pub samples: SamplesArg,
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub panel: PanelArg,
+    /// Output TSV: IID, then each tile's mean pixel value per channel.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also write one PNG per sample and cohort_average.png into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub png: Option<PathBuf>,
+    /// Enlarge PNGs by this factor (nearest neighbour).
+    #[arg(long, default_value_t = 4)]
+    pub upscale: usize,
+    #[command(flatten)]
+    pub min_overlap: MinOverlapArg,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchModelArgs {
+    /// Traits (tiles) of the synthetic genomic image.
+    #[arg(long, default_value_t = 7415)]
+    pub traits: usize,
+    /// Synthetic training samples (inference is timed on them too).
+    #[arg(long, default_value_t = 2048)]
+    pub samples: usize,
+    #[arg(long, default_value_t = 2)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    #[command(flatten)]
+    pub device: DeviceArg,
+    #[arg(long, default_value_t = 32)]
+    pub d_model: usize,
+    #[arg(long, default_value_t = 2)]
+    pub layers: usize,
+    #[arg(long, default_value_t = 4)]
+    pub heads: usize,
+    #[arg(long, default_value_t = 64)]
+    pub d_ff: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+}
+
+#[derive(Args, Debug)]
+#[command(mut_arg("model", |a| a.help("Model directory (default: the embedded default model)")))]
+pub struct BenchInferenceArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Samples per repeat.
+    #[arg(long, default_value_t = 100_000)]
+    pub samples: usize,
+    /// Timed repeats (best and median are reported).
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+}
+
+/// Scoring options of the model commands (the default matching rules).
 pub(super) fn score_options(
     min_overlap: f64,
     progress: bool,
-    samples: Option<&Path>,
-) -> anyhow::Result<ScoreOptions> {
-    if !(0.0..=1.0).contains(&min_overlap) {
-        bail!("--min-overlap {min_overlap}: expected a fraction between 0 and 1");
-    }
-    let samples = samples.map(super::prs::read_sample_list).transpose()?;
-    Ok(ScoreOptions {
+    samples: Option<Vec<String>>,
+) -> ScoreOptions {
+    ScoreOptions {
         matching: MatchOptions {
             keep_ambiguous: false,
             keep_multiallelic: false,
@@ -44,22 +249,26 @@ pub(super) fn score_options(
         region: None,
         samples,
         progress,
-    })
+    }
 }
 
-/// `--name`, `--phenotypes` and friends that one modality needs: an error naming the flag.
-pub(super) fn needed<'a, T>(
-    value: &'a Option<T>,
-    flag: &str,
-    modality: &str,
-) -> anyhow::Result<&'a T> {
-    value
-        .as_ref()
-        .with_context(|| format!("{flag} is required for a {modality} model"))
+/// GENOTYPES of a genomic `train`, `predict` or `evaluate`. clap requires it unless
+/// `--modality image`, but not when an image-only option is given instead (clap does not
+/// require an argument that conflicts with one present): this names that mistake.
+pub(super) fn genomic_genotypes(g: &ModelGenotypeArgs) -> anyhow::Result<PathBuf> {
+    g.genotypes.clone().context(
+        "missing GENOTYPES: a genomic model reads a genotype file (for images use \
+         --modality image --images DIR)",
+    )
+}
+
+/// A genomic input that clap requires once GENOTYPES is there (see [`genomic_genotypes`]).
+pub(super) fn genomic_input<T>(value: Option<T>, flag: &str) -> anyhow::Result<T> {
+    value.with_context(|| format!("{flag} is required for a genomic model"))
 }
 
 /// Checks shared by the training options of every modality.
-pub(super) fn check_train_args(args: &TrainArgs) -> anyhow::Result<()> {
+fn check_train_args(args: &TrainArgs) -> anyhow::Result<()> {
     if args.epochs == 0 || args.batch_size == Some(0) {
         bail!("--epochs and --batch-size must be at least 1");
     }
@@ -92,7 +301,7 @@ pub(super) fn hyper(args: &TrainArgs) -> ModelHyper {
 pub(super) fn train_config(args: &TrainArgs) -> TrainConfig {
     TrainConfig {
         epochs: args.epochs,
-        batch_size: args.batch_size.unwrap_or(match args.modality {
+        batch_size: args.batch_size.unwrap_or(match args.modality.modality {
             Modality::Genomic => 256,
             Modality::Image => 16,
         }),
@@ -103,55 +312,93 @@ pub(super) fn train_config(args: &TrainArgs) -> TrainConfig {
         seed: args.seed,
         checkpoint_dir: args.checkpoint_dir.clone(),
         resume: args.resume,
-        progress: !args.genotypes.quiet,
+        progress: !args.genotypes.options.quiet.quiet,
         stop_after_epochs: None,
         augment: None,
     }
 }
 
-pub fn train(args: TrainArgs) -> anyhow::Result<()> {
-    if args.modality == Modality::Image {
-        return super::imaging::train(args);
-    }
+/// `--name`, or the output directory's name.
+pub(super) fn model_name(name: &Option<String>, out: &Path) -> String {
+    name.clone().unwrap_or_else(|| {
+        out.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into())
+    })
+}
+
+/// A validated `train`, of one modality.
+pub enum TrainRequest {
+    /// `train GENOTYPES --phenotypes TSV --panel DIR`.
+    Genomic(GenomicTrain),
+    /// `train --modality image --images DIR --labels TSV`.
+    Image(imaging::ImageTrain),
+}
+
+/// A validated genomic `train`.
+pub struct GenomicTrain {
+    genotypes: PathBuf,
+    open: OpenOptions,
+    phenotypes: PathBuf,
+    request: model_dir::TrainRequest,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks `train`'s arguments for the modality asked for.
+pub fn train_request(args: TrainArgs) -> anyhow::Result<TrainRequest> {
     check_train_args(&args)?;
-    let genotypes = args.genotypes.required()?;
-    let phenotypes = needed(&args.phenotypes, "--phenotypes", "genomic")?;
-    let panel = needed(&args.panel, "--panel", "genomic")?;
-    let device = device(&args.device)?;
-    let fill: FillMode = args
-        .fill
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--fill: {e}"))?;
-    let open_options = genotype_options(&genotypes)?;
-    let quiet = genotypes.quiet;
-    let table = PhenoTable::read(phenotypes)?;
-    let mut source = io::open(&genotypes.genotypes, &open_options)?;
-    if !quiet {
-        eprintln!(
-            "medgem-prs: {}; phenotypes from {}; panel {}",
-            describe(source.as_ref()),
-            table.path().display(),
-            panel.display()
-        );
+    match args.modality.modality {
+        Modality::Genomic => genomic_train_request(args).map(TrainRequest::Genomic),
+        Modality::Image => imaging::train_request(args).map(TrainRequest::Image),
     }
-    let request = TrainRequest {
-        name: args.name.clone().unwrap_or_else(|| file_name(&args.out)),
-        panel_dir: panel.clone(),
-        fill,
+}
+
+fn genomic_train_request(args: TrainArgs) -> anyhow::Result<GenomicTrain> {
+    let genotypes = genomic_genotypes(&args.genotypes)?;
+    let phenotypes = genomic_input(args.phenotypes.clone(), "--phenotypes")?;
+    let panel = genomic_input(args.panel.panel.clone(), "--panel")?;
+    let quiet = args.genotypes.options.quiet.quiet;
+    let request = model_dir::TrainRequest {
+        name: model_name(&args.name, &args.out),
+        panel_dir: panel,
+        fill: args.fill.into(),
         model: hyper(&args),
         train: train_config(&args),
-        device,
+        device: args.device.kind(),
         splits_file: args.splits.clone(),
-        score: score_options(args.min_overlap, !quiet, None)?,
+        score: score_options(args.min_overlap.min_overlap, !quiet, None),
         data_description: args
             .data_description
             .clone()
             .unwrap_or_else(|| format!("{}", phenotypes.display())),
         outcomes: medgem_prs::sim::architecture::outcome_definitions(),
     };
-    let config = genomic::train_genomic(source.as_mut(), &table, &request, &args.out)?;
-    if !quiet {
-        report_trained("samples", &config.training, &config.metrics, &args.out);
+    Ok(GenomicTrain {
+        open: args.genotypes.options.open_options()?,
+        genotypes,
+        phenotypes,
+        request,
+        out: args.out,
+        quiet,
+    })
+}
+
+/// Trains a genomic model.
+pub fn train(t: GenomicTrain) -> anyhow::Result<()> {
+    let table = PhenoTable::read(&t.phenotypes)?;
+    let mut source = io::open(&t.genotypes, &t.open)?;
+    if !t.quiet {
+        eprintln!(
+            "medgem-prs: {}; phenotypes from {}; panel {}",
+            describe(source.as_ref()),
+            table.path().display(),
+            t.request.panel_dir.display()
+        );
+    }
+    let config = genomic::train_genomic(source.as_mut(), &table, &t.request, &t.out)?;
+    if !t.quiet {
+        report_trained("samples", &config.training, &config.metrics, &t.out);
     }
     Ok(())
 }
@@ -171,12 +418,6 @@ pub(super) fn report_trained(
         training.best_epoch + 1,
         out.display()
     );
-}
-
-pub(super) fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into())
 }
 
 /// A model directory and the panel to score with: the ones given, or the embedded default
@@ -225,22 +466,59 @@ pub(super) fn choose_model(
     })
 }
 
-pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
-    if args.modality == Modality::Image {
-        return super::imaging::predict(args);
+/// A validated `predict`, of one modality.
+// Built once per run: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum PredictRequest {
+    /// `predict GENOTYPES [--model DIR --panel DIR] [--covariates TSV]`.
+    Genomic(GenomicPredict),
+    /// `predict --modality image --model DIR --images DIR`.
+    Image(imaging::ImagePredict),
+}
+
+/// A validated genomic `predict`.
+pub struct GenomicPredict {
+    genotypes: PathBuf,
+    open: OpenOptions,
+    model: Option<PathBuf>,
+    panel: Option<PathBuf>,
+    covariates: Option<PathBuf>,
+    options: ScoreOptions,
+    device: DeviceKind,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks `predict`'s arguments for the modality asked for (and reads `--samples`).
+pub fn predict_request(args: PredictArgs) -> anyhow::Result<PredictRequest> {
+    if args.modality.modality == Modality::Image {
+        return imaging::predict_request(args).map(PredictRequest::Image);
     }
-    let device = device(&args.device)?;
-    let genotypes = args.genotypes.required()?;
-    let open_options = genotype_options(&genotypes)?;
-    let quiet = genotypes.quiet;
-    let choice = choose_model(args.model.as_deref(), args.panel.as_deref())?;
+    let genotypes = genomic_genotypes(&args.genotypes)?;
+    let quiet = args.genotypes.options.quiet.quiet;
+    Ok(PredictRequest::Genomic(GenomicPredict {
+        genotypes,
+        open: args.genotypes.options.open_options()?,
+        options: score_options(args.min_overlap.min_overlap, !quiet, args.samples.read()?),
+        model: args.model.model,
+        panel: args.panel.panel,
+        covariates: args.covariates.covariates,
+        device: args.device.kind(),
+        out: args.out,
+        quiet,
+    }))
+}
+
+/// Predicts with a genomic model.
+pub fn predict(p: GenomicPredict) -> anyhow::Result<()> {
+    let choice = choose_model(p.model.as_deref(), p.panel.as_deref())?;
     let (config, panel) = (&choice.config, &choice.panel);
-    let covariates = match &args.covariates {
-        Some(p) => Some(PhenoTable::read(p)?),
+    let covariates = match &p.covariates {
+        Some(path) => Some(PhenoTable::read(path)?),
         None => None,
     };
-    let mut source = io::open(&genotypes.genotypes, &open_options)?;
-    if !quiet {
+    let mut source = io::open(&p.genotypes, &p.open)?;
+    if !p.quiet {
         eprintln!(
             "medgem-prs: {}; model {} ({} outcomes)",
             describe(source.as_ref()),
@@ -256,33 +534,55 @@ pub fn predict(args: PredictArgs) -> anyhow::Result<()> {
         config,
         panel,
         covariates.as_ref(),
-        &score_options(args.min_overlap, !quiet, args.samples.as_deref())?,
+        &p.options,
     )?;
-    let probs = genomic::predict(&choice.model, config, &inputs, device)?;
-    genomic::write_predictions(&args.out, config, &inputs.ids, &probs)?;
-    if !quiet {
+    let probs = genomic::predict(&choice.model, config, &inputs, p.device)?;
+    genomic::write_predictions(&p.out, config, &inputs.ids, &probs)?;
+    if !p.quiet {
         eprintln!(
             "medgem-prs: predicted {} samples; wrote {}",
             inputs.ids.len(),
-            args.out.display()
+            p.out.display()
         );
     }
     Ok(())
 }
 
-pub fn encode(args: EncodeArgs) -> anyhow::Result<()> {
-    let open_options = genotype_options(&args.genotypes)?;
-    let quiet = args.genotypes.quiet;
-    let choice = choose_model(args.model.as_deref(), args.panel.as_deref())?;
+/// A validated `encode`.
+pub struct EncodeRequest {
+    genotypes: PathBuf,
+    open: OpenOptions,
+    model: Option<PathBuf>,
+    panel: Option<PathBuf>,
+    options: ScoreOptions,
+    out: PathBuf,
+    png: Option<PathBuf>,
+    upscale: usize,
+    quiet: bool,
+}
+
+/// Checks `encode`'s arguments and reads `--samples`.
+pub fn encode_request(args: EncodeArgs) -> anyhow::Result<EncodeRequest> {
+    let quiet = args.genotypes.options.quiet.quiet;
+    Ok(EncodeRequest {
+        open: args.genotypes.options.open_options()?,
+        options: score_options(args.min_overlap.min_overlap, !quiet, args.samples.read()?),
+        genotypes: args.genotypes.genotypes,
+        model: args.model.model,
+        panel: args.panel.panel,
+        out: args.out,
+        png: args.png,
+        upscale: args.upscale,
+        quiet,
+    })
+}
+
+/// Writes the genomic images of the cohort: the tile table, and PNGs with `--png`.
+pub fn encode(e: EncodeRequest) -> anyhow::Result<()> {
+    let choice = choose_model(e.model.as_deref(), e.panel.as_deref())?;
     let (config, panel) = (&choice.config, &choice.panel);
-    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
-    let inputs = genomic::model_inputs(
-        source.as_mut(),
-        config,
-        panel,
-        None,
-        &score_options(args.min_overlap, !quiet, args.samples.as_deref())?,
-    )?;
+    let mut source = io::open(&e.genotypes, &e.open)?;
+    let inputs = genomic::model_inputs(source.as_mut(), config, panel, None, &e.options)?;
     let images = &inputs.images;
     let layout = &images.layout;
     // The table: one column per pixel would be huge; write each tile's mean pixel per
@@ -312,18 +612,18 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<()> {
         text.push('\n');
     }
     let mut set = medgem_prs::util::OutputSet::new();
-    set.write_with(&args.out, |w| std::io::Write::write_all(w, text.as_bytes()))
-        .with_context(|| format!("{}: cannot write", args.out.display()))?;
+    set.write_with(&e.out, |w| std::io::Write::write_all(w, text.as_bytes()))
+        .with_context(|| format!("{}: cannot write", e.out.display()))?;
     set.commit()
-        .with_context(|| format!("{}: cannot write", args.out.display()))?;
-    if let Some(dir) = &args.png {
+        .with_context(|| format!("{}: cannot write", e.out.display()))?;
+    if let Some(dir) = &e.png {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
         let rows: Vec<usize> = (0..images.len()).collect();
-        encode::png::write_sample_pngs(dir, images, &rows, args.upscale)?;
-        encode::png::write_average_png(&dir.join("cohort_average.png"), images, args.upscale)?;
+        encode::png::write_sample_pngs(dir, images, &rows, e.upscale)?;
+        encode::png::write_average_png(&dir.join("cohort_average.png"), images, e.upscale)?;
     }
-    if !quiet {
+    if !e.quiet {
         eprintln!(
             "medgem-prs: encoded {} samples as {}×{}×{} images ({} fill); wrote {}{}",
             images.len(),
@@ -331,8 +631,8 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<()> {
             layout.height(),
             layout.width(),
             config.fill.as_str(),
-            args.out.display(),
-            args.png
+            e.out.display(),
+            e.png
                 .as_ref()
                 .map(|d| format!(" and PNGs in {}", d.display()))
                 .unwrap_or_default()
@@ -341,48 +641,75 @@ pub fn encode(args: EncodeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn bench(args: BenchModelArgs) -> anyhow::Result<()> {
-    let device = device(&args.device)?;
+/// A validated `bench-model`.
+pub struct BenchModelRequest {
+    traits: usize,
+    samples: usize,
+    hyper: ModelHyper,
+    train: TrainConfig,
+    device: DeviceKind,
+}
+
+/// Checks `bench-model`'s arguments.
+pub fn bench_request(args: BenchModelArgs) -> anyhow::Result<BenchModelRequest> {
     if args.traits == 0 || args.samples == 0 || args.epochs == 0 || args.batch_size == 0 {
         bail!("--traits, --samples, --epochs and --batch-size must be at least 1");
     }
-    if let Some(n) = args.threads {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
-    }
-    let hyper = ModelHyper {
-        d_model: args.d_model,
-        n_heads: args.heads,
-        n_layers: args.layers,
-        d_ff: args.d_ff,
-        dropout: 0.1,
-        linear_readout: true,
-    };
-    let train = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        seed: args.seed,
-        patience: args.epochs,
-        progress: true,
-        ..TrainConfig::default()
-    };
-    let report = model_dir::bench::bench_model(args.traits, args.samples, &hyper, &train, device)?;
+    Ok(BenchModelRequest {
+        traits: args.traits,
+        samples: args.samples,
+        hyper: ModelHyper {
+            d_model: args.d_model,
+            n_heads: args.heads,
+            n_layers: args.layers,
+            d_ff: args.d_ff,
+            dropout: 0.1,
+            linear_readout: true,
+        },
+        train: TrainConfig {
+            epochs: args.epochs,
+            batch_size: args.batch_size,
+            seed: args.seed,
+            patience: args.epochs,
+            progress: true,
+            ..TrainConfig::default()
+        },
+        device: args.device.kind(),
+    })
+}
+
+/// Times training and inference on synthetic genomic images; prints JSON.
+pub fn bench(b: BenchModelRequest) -> anyhow::Result<()> {
+    let report = model_dir::bench::bench_model(b.traits, b.samples, &b.hyper, &b.train, b.device)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 
-pub fn bench_inference(args: BenchInferenceArgs) -> anyhow::Result<()> {
+/// A validated `bench-inference`.
+pub struct BenchInferenceRequest {
+    model: Option<PathBuf>,
+    samples: usize,
+    repeats: usize,
+    seed: u64,
+}
+
+/// Checks `bench-inference`'s arguments.
+pub fn bench_inference_request(args: BenchInferenceArgs) -> anyhow::Result<BenchInferenceRequest> {
     if args.samples == 0 || args.repeats == 0 {
         bail!("--samples and --repeats must be at least 1");
     }
-    if let Some(n) = args.threads {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
-    }
+    Ok(BenchInferenceRequest {
+        model: args.model.model,
+        samples: args.samples,
+        repeats: args.repeats,
+        seed: args.seed,
+    })
+}
+
+/// Times CPU inference of a trained model; prints JSON.
+pub fn bench_inference(b: BenchInferenceRequest) -> anyhow::Result<()> {
     // Only the model's own normalisation statistics are needed, not its panel.
-    let choice = match &args.model {
+    let choice = match &b.model {
         Some(dir) => ModelChoice {
             label: dir.display().to_string(),
             panel: PathBuf::new(),
@@ -395,9 +722,9 @@ pub fn bench_inference(args: BenchInferenceArgs) -> anyhow::Result<()> {
     let report = model_dir::bench::bench_inference(
         &choice.model,
         &choice.config,
-        args.samples,
-        args.repeats,
-        args.seed,
+        b.samples,
+        b.repeats,
+        b.seed,
     )?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

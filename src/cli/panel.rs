@@ -1,4 +1,5 @@
-//! `panel build` and `panel import`: argument validation and dispatch.
+//! `panel build` and `panel import`: arguments, their validation into requests, and
+//! dispatch.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use medgem_prs::panel::build::{
     self, BuildOptions, TraitSumstats, DEFAULT_CLUMP_KB, DEFAULT_CLUMP_R2,
 };
 use medgem_prs::panel::manifest::check_id;
+
+use super::args::{sample_ids, QuietArg, SampleFileArg, ThreadsArg};
 
 #[derive(Args, Debug)]
 pub struct PanelArgs {
@@ -45,7 +48,11 @@ pub enum PanelCommand {
     ///   medgem-prs panel build --sumstats t2d=t2d.gwas.tsv cad=cad.gwas.tsv \
     ///       --trait-info traits.tsv --ld-ref reference.bed \
     ///       --thresholds 5e-8,1e-5,1e-3 --out panels/demo
-    #[command(verbatim_doc_comment)]
+    #[command(
+        verbatim_doc_comment,
+        about = "Build a P+T panel from GWAS summary statistics: LD clumping, then p-value \
+                 thresholds."
+    )]
     Build(BuildArgs),
     /// Wrap existing PGS Catalog scoring files into a panel.
     ///
@@ -76,11 +83,10 @@ pub struct BuildArgs {
     /// genome build as the summary statistics.
     #[arg(long, value_name = "GENOTYPES")]
     pub ld_ref: PathBuf,
-    /// BGEN .sample file for the LD reference.
-    #[arg(long = "sample", value_name = "FILE")]
-    pub sample_file: Option<PathBuf>,
-    /// Only compute LD from these reference samples: one sample ID per line (first
-    /// column).
+    #[command(flatten)]
+    pub sample: SampleFileArg,
+    /// Only compute LD from these reference samples: a file with one IID per line, or FID
+    /// IID per line (the second column is the IID, as in plink2 --keep).
     #[arg(long, value_name = "FILE")]
     pub ld_samples: Option<PathBuf>,
     /// p-value thresholds, comma-separated: one scoring file (image channel) each.
@@ -106,12 +112,10 @@ pub struct BuildArgs {
     /// Output panel folder.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// No progress bars or informational messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub quiet: QuietArg,
     /// Replace DIR when it exists and is not empty.
     #[arg(long)]
     pub force: bool,
@@ -128,19 +132,11 @@ pub struct ImportArgs {
     /// Panel name (default: the output folder's name).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// No informational messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: QuietArg,
     /// Replace DIR when it exists and is not empty.
     #[arg(long)]
     pub force: bool,
-}
-
-pub fn run(args: PanelArgs) -> anyhow::Result<()> {
-    match args.command {
-        PanelCommand::Build(a) => run_build(a),
-        PanelCommand::Import(a) => run_import(a),
-    }
 }
 
 /// The output folder's name, for a default panel name.
@@ -251,24 +247,6 @@ fn read_trait_info(path: &Path) -> anyhow::Result<Vec<(String, TraitInfo)>> {
     Ok(rows)
 }
 
-fn read_id_list(path: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read --ld-samples", path.display()))?;
-    let ids: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|s| !s.starts_with('#'))
-        .map(str::to_string)
-        .collect();
-    if ids.is_empty() {
-        bail!(
-            "{}: --ld-samples lists no sample ids (expected one id per line)",
-            path.display()
-        );
-    }
-    Ok(ids)
-}
-
 /// The traits to build, from --sumstats and --trait-info.
 fn traits(args: &BuildArgs) -> anyhow::Result<Vec<TraitSumstats>> {
     let info = args
@@ -307,43 +285,66 @@ fn traits(args: &BuildArgs) -> anyhow::Result<Vec<TraitSumstats>> {
     Ok(out)
 }
 
-fn run_build(args: BuildArgs) -> anyhow::Result<()> {
-    // Validate everything before reading any genotype.
+/// A validated `panel build`.
+pub struct BuildRequest {
+    traits: Vec<TraitSumstats>,
+    ld_ref: PathBuf,
+    open: OpenOptions,
+    options: BuildOptions,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks `panel build`'s arguments and reads its --trait-info table and --ld-samples list.
+pub fn build_request(args: BuildArgs) -> anyhow::Result<BuildRequest> {
     let traits = traits(&args)?;
     let name = match &args.name {
         Some(n) => n.clone(),
         None => default_name(&args.out)?,
     };
-    if let Some(0) = args.threads {
-        bail!("--threads must be at least 1");
-    }
-    if let Some(s) = &args.sample_file {
-        if !s.exists() {
-            bail!("{}: --sample file not found", s.display());
-        }
-    }
-    let ld_samples = args.ld_samples.as_deref().map(read_id_list).transpose()?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let open = OpenOptions {
-        sample_file: args.sample_file.clone(),
-        dosage_field: DosageField::Auto,
-        threads,
-    };
-    let options = BuildOptions {
-        name,
-        thresholds: args.thresholds.clone(),
-        clump_r2: args.clump_r2,
-        clump_kb: args.clump_kb,
-        ld_samples,
-        genome_build: args.genome_build.clone(),
-        threads: Some(threads),
-        progress: !args.quiet,
-        force: args.force,
-    };
-    let report = build::build_panel(&traits, &args.ld_ref, &open, &options, &args.out)?;
-    if !args.quiet {
+    let sample_file = args.sample.existing()?;
+    let ld_samples = args
+        .ld_samples
+        .as_deref()
+        .map(|p| sample_ids(p, "--ld-samples"))
+        .transpose()?;
+    let threads = args.threads.count();
+    Ok(BuildRequest {
+        traits,
+        ld_ref: args.ld_ref,
+        open: OpenOptions {
+            sample_file,
+            dosage_field: DosageField::Auto,
+            threads,
+        },
+        options: BuildOptions {
+            name,
+            thresholds: args.thresholds,
+            clump_r2: args.clump_r2,
+            clump_kb: args.clump_kb,
+            ld_samples,
+            genome_build: args.genome_build,
+            threads: Some(threads),
+            progress: !args.quiet.quiet,
+            force: args.force,
+        },
+        out: args.out,
+        quiet: args.quiet.quiet,
+    })
+}
+
+/// Builds the panel.
+pub fn build(request: BuildRequest) -> anyhow::Result<()> {
+    let BuildRequest {
+        traits,
+        ld_ref,
+        open,
+        options,
+        out,
+        quiet,
+    } = request;
+    let report = build::build_panel(&traits, &ld_ref, &open, &options, &out)?;
+    if !quiet {
         eprintln!(
             "medgem-prs: LD from {} ({} samples used, {} variants loaded)",
             report.ld_reference, report.n_ld_samples, report.n_ld_variants
@@ -389,19 +390,47 @@ fn run_build(args: BuildArgs) -> anyhow::Result<()> {
             report.manifest.genome_build,
             report.manifest.traits.len(),
             report.manifest.thresholds.len(),
-            args.out.display()
+            out.display()
         );
     }
     Ok(())
 }
 
-fn run_import(args: ImportArgs) -> anyhow::Result<()> {
+/// A validated `panel import`.
+pub struct ImportRequest {
+    pgs: Vec<PathBuf>,
+    name: String,
+    out: PathBuf,
+    force: bool,
+    quiet: bool,
+}
+
+/// Checks `panel import`'s arguments.
+pub fn import_request(args: ImportArgs) -> anyhow::Result<ImportRequest> {
     let name = match &args.name {
         Some(n) => n.clone(),
         None => default_name(&args.out)?,
     };
-    let manifest = build::import_panel(&args.pgs, &name, &args.out, args.force)?;
-    if !args.quiet {
+    Ok(ImportRequest {
+        pgs: args.pgs,
+        name,
+        out: args.out,
+        force: args.force,
+        quiet: args.quiet.quiet,
+    })
+}
+
+/// Imports the scoring files as a panel.
+pub fn import(request: ImportRequest) -> anyhow::Result<()> {
+    let ImportRequest {
+        pgs,
+        name,
+        out,
+        force,
+        quiet,
+    } = request;
+    let manifest = build::import_panel(&pgs, &name, &out, force)?;
+    if !quiet {
         for t in &manifest.traits {
             eprintln!(
                 "medgem-prs: {}: {} ({} variants)",
@@ -413,7 +442,7 @@ fn run_import(args: ImportArgs) -> anyhow::Result<()> {
             manifest.name,
             manifest.genome_build,
             manifest.traits.len(),
-            args.out.display()
+            out.display()
         );
     }
     Ok(())

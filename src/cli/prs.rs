@@ -1,77 +1,141 @@
-//! `prs`, `merge` and `index`: argument validation and dispatch.
+//! `prs`, `merge` and `index`: arguments, their validation into requests, and dispatch.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
+use clap::Args;
 
-use medgem_prs::io::{self, DosageField, OpenOptions};
+use medgem_prs::genome::Region;
+use medgem_prs::io::{self, OpenOptions};
 use medgem_prs::panel::matching::MatchOptions;
 use medgem_prs::panel::scorefile;
 use medgem_prs::score::{self, freq::FreqTable, output, ScoreOptions};
 use medgem_prs::util::with_suffix;
 
-use super::{GenotypeArgs, IndexArgs, MergeArgs, PrsArgs};
+use super::args::{GenotypeArgs, MinOverlapArg, QuietArg, SamplesArg};
 
-/// Sets the global thread pool and returns the open options for a genotype file.
-pub fn genotype_options(g: &GenotypeArgs) -> anyhow::Result<OpenOptions> {
-    let threads = match g.threads {
-        Some(0) => bail!("--threads must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    // Ignore the error when a pool already exists (tests run several commands).
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
-    let dosage_field: DosageField = g
-        .dosage_field
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!("--dosage-field: {e}"))?;
-    if let Some(s) = &g.sample_file {
-        if !s.exists() {
-            bail!("{}: --sample file not found", s.display());
-        }
-    }
-    Ok(OpenOptions {
-        sample_file: g.sample_file.clone(),
-        dosage_field,
-        threads,
+#[derive(Args, Debug)]
+pub struct PrsArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    /// Scoring files; several files, and several score columns per file, are scored in one
+    /// pass.
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    pub scores: Vec<PathBuf>,
+    /// Output prefix: PREFIX.sscore, PREFIX.sscore.vars, PREFIX.match.tsv.gz,
+    /// PREFIX.summary.tsv.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub min_overlap: MinOverlapArg,
+    /// Keep strand-ambiguous A/T and C/G variants (excluded by default).
+    #[arg(long)]
+    pub keep_ambiguous: bool,
+    /// Keep matches at multi-allelic sites (excluded by default).
+    #[arg(long)]
+    pub keep_multiallelic: bool,
+    /// Do not match variants whose alleles only agree after a strand flip.
+    #[arg(long)]
+    pub ignore_strand_flips: bool,
+    /// Drop missing genotypes instead of imputing ploidy × allele frequency; DENOM then
+    /// equals ALLELE_CT, as in plink2.
+    #[arg(long)]
+    pub no_mean_imputation: bool,
+    /// Allele frequencies for mean imputation (plink2 .afreq or plink 1.9 .frq); by
+    /// default they are computed from the scored samples. Give the whole cohort's
+    /// frequencies when scoring sample chunks, so that the chunks merge exactly.
+    #[arg(long, value_name = "FILE")]
+    pub read_freq: Option<PathBuf>,
+    /// Only score variants in CHR or CHR:START-END (1-based, inclusive); uses the
+    /// .tbi/.csi/.bgi index when there is one.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<Region>,
+    #[command(flatten)]
+    pub samples: SamplesArg,
+    /// Split sample IDs written FID<CHAR>IID (e.g. `_` for plink2-exported VCFs) into
+    /// #FID and IID columns, as plink2 --id-delim does.
+    #[arg(long, value_name = "CHAR")]
+    pub id_delim: Option<char>,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Output prefixes of the shards to merge.
+    #[arg(required = true, num_args = 1..)]
+    pub prefixes: Vec<PathBuf>,
+    /// Output prefix of the merged result.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub quiet: QuietArg,
+}
+
+#[derive(Args, Debug)]
+pub struct IndexArgs {
+    /// BGEN file to index.
+    pub bgen: PathBuf,
+    /// Index file to write (default: BGEN.bgi).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub quiet: QuietArg,
+}
+
+/// A validated `prs` run.
+pub struct PrsRequest {
+    genotypes: PathBuf,
+    open: OpenOptions,
+    scores: Vec<PathBuf>,
+    /// `--read-freq`, read into `options.freqs` when the run starts.
+    read_freq: Option<PathBuf>,
+    options: ScoreOptions,
+    out: PathBuf,
+    id_delim: Option<char>,
+    quiet: bool,
+}
+
+/// Checks `prs`'s arguments and reads its `--samples` list.
+pub fn request(args: PrsArgs) -> anyhow::Result<PrsRequest> {
+    let quiet = args.genotypes.options.quiet.quiet;
+    Ok(PrsRequest {
+        open: args.genotypes.options.open_options()?,
+        options: ScoreOptions {
+            matching: MatchOptions {
+                keep_ambiguous: args.keep_ambiguous,
+                keep_multiallelic: args.keep_multiallelic,
+                ignore_strand_flips: args.ignore_strand_flips,
+            },
+            min_overlap: args.min_overlap.min_overlap,
+            no_mean_imputation: args.no_mean_imputation,
+            freqs: None,
+            region: args.region,
+            samples: args.samples.read()?,
+            progress: !quiet,
+        },
+        genotypes: args.genotypes.genotypes,
+        scores: args.scores,
+        read_freq: args.read_freq,
+        out: args.out,
+        id_delim: args.id_delim,
+        quiet,
     })
 }
 
-pub(super) fn read_sample_list(path: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read --samples file", path.display()))?;
-    let ids: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|s| !s.starts_with('#'))
-        .map(|s| s.to_string())
-        .collect();
-    if ids.is_empty() {
-        bail!(
-            "{}: --samples file lists no sample ids (expected one id per line)",
-            path.display()
-        );
-    }
-    Ok(ids)
-}
-
-pub fn run(args: PrsArgs) -> anyhow::Result<()> {
-    // Validate everything before reading any genotype.
-    if !(0.0..=1.0).contains(&args.min_overlap) {
-        bail!(
-            "--min-overlap must be between 0 and 1, got {}",
-            args.min_overlap
-        );
-    }
-    let open_options = genotype_options(&args.genotypes)?;
-    let samples = args.samples.as_deref().map(read_sample_list).transpose()?;
-    let freqs = args.read_freq.as_deref().map(FreqTable::read).transpose()?;
-    let files = scorefile::read_many(&args.scores)?;
-    let quiet = args.genotypes.quiet;
-
-    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
+/// Scores the genotypes with the scoring files and writes plink2's outputs.
+pub fn run(request: PrsRequest) -> anyhow::Result<()> {
+    let PrsRequest {
+        genotypes,
+        open,
+        scores,
+        read_freq,
+        mut options,
+        out,
+        id_delim,
+        quiet,
+    } = request;
+    options.freqs = read_freq.as_deref().map(FreqTable::read).transpose()?;
+    let files = scorefile::read_many(&scores)?;
+    let mut source = io::open(&genotypes, &open)?;
     if !quiet {
         eprintln!(
             "medgem-prs: {}; {} scores from {} scoring files",
@@ -80,22 +144,9 @@ pub fn run(args: PrsArgs) -> anyhow::Result<()> {
             files.len()
         );
     }
-    let options = ScoreOptions {
-        matching: MatchOptions {
-            keep_ambiguous: args.keep_ambiguous,
-            keep_multiallelic: args.keep_multiallelic,
-            ignore_strand_flips: args.ignore_strand_flips,
-        },
-        min_overlap: args.min_overlap,
-        no_mean_imputation: args.no_mean_imputation,
-        freqs,
-        region: args.region.clone(),
-        samples,
-        progress: !quiet,
-    };
     let result = score::compute(source.as_mut(), &files, &options)?;
-    let written = output::write_all(&args.out, &files, &result, args.id_delim)
-        .with_context(|| format!("{}: cannot write outputs", args.out.display()))?;
+    let written = output::write_all(&out, &files, &result, id_delim)
+        .with_context(|| format!("{}: cannot write outputs", out.display()))?;
     if !quiet {
         for s in &result.summary {
             eprintln!(
@@ -122,7 +173,15 @@ pub fn run(args: PrsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn merge(args: MergeArgs) -> anyhow::Result<()> {
+/// A validated `merge` run.
+pub struct MergeRequest {
+    prefixes: Vec<PathBuf>,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks that every shard prefix has its `.sscore`.
+pub fn merge_request(args: MergeArgs) -> anyhow::Result<MergeRequest> {
     for p in &args.prefixes {
         let s = with_suffix(p, ".sscore");
         if !s.exists() {
@@ -132,24 +191,52 @@ pub fn merge(args: MergeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let written = output::merge(&args.prefixes, &args.out)?;
-    if !args.quiet {
+    Ok(MergeRequest {
+        prefixes: args.prefixes,
+        out: args.out,
+        quiet: args.quiet.quiet,
+    })
+}
+
+/// Merges the shards' outputs.
+pub fn merge(request: MergeRequest) -> anyhow::Result<()> {
+    let written = output::merge(&request.prefixes, &request.out)?;
+    if !request.quiet {
         eprintln!(
             "medgem-prs: merged {} shards into {}",
-            args.prefixes.len(),
+            request.prefixes.len(),
             path_list(&written)
         );
     }
     Ok(())
 }
 
-pub fn index(args: IndexArgs) -> anyhow::Result<()> {
-    let out: PathBuf = args
-        .out
-        .unwrap_or_else(|| io::with_extension_appended(&args.bgen, "bgi"));
-    let n = io::bgen::write_bgi(&args.bgen, &out)?;
-    if !args.quiet {
-        eprintln!("medgem-prs: indexed {n} variants into {}", out.display());
+/// A validated `index` run.
+pub struct IndexRequest {
+    bgen: PathBuf,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Resolves `index`'s output path.
+pub fn index_request(args: IndexArgs) -> IndexRequest {
+    IndexRequest {
+        out: args
+            .out
+            .unwrap_or_else(|| io::with_extension_appended(&args.bgen, "bgi")),
+        bgen: args.bgen,
+        quiet: args.quiet.quiet,
+    }
+}
+
+/// Writes the `.bgi` index.
+pub fn index(request: IndexRequest) -> anyhow::Result<()> {
+    let n = io::bgen::write_bgi(&request.bgen, &request.out)?;
+    if !request.quiet {
+        eprintln!(
+            "medgem-prs: indexed {n} variants into {}",
+            request.out.display()
+        );
     }
     Ok(())
 }

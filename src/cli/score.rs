@@ -4,54 +4,144 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
+use clap::Args;
 
 use medgem_prs::encode::{FillMode, PreparedPanel};
-use medgem_prs::io;
+use medgem_prs::io::{self, OpenOptions};
+use medgem_prs::model::DeviceKind;
 use medgem_prs::model_dir::genomic;
 use medgem_prs::panel::manifest::{panel_sha256, Manifest};
 use medgem_prs::pheno::PhenoTable;
 use medgem_prs::report::{self, ModelPart, Reference, Scored};
+use medgem_prs::score::ScoreOptions;
 
-use super::model::{choose_model, device, score_options};
-use super::prs::{describe, genotype_options};
-use super::ScoreArgs;
+use super::args::{
+    CovariatesArg, DeviceArg, GenotypeArgs, MinOverlapArg, ModelArg, PanelArg, SamplesArg,
+};
+use super::model::{choose_model, score_options};
+use super::prs::describe;
 
-pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
-    let open_options = genotype_options(&args.genotypes)?;
-    let device = device(&args.device)?;
-    let quiet = args.genotypes.quiet;
-    let options = score_options(args.min_overlap, !quiet, args.samples.as_deref())?;
-    let covariates = match &args.covariates {
+#[derive(Args, Debug)]
+#[command(
+    mut_arg("panel", |a| a.help(
+        "Panel directory. Default: the built-in panel (or, with --model, required: the panel \
+         the model was trained on). With --panel and no --model: linear scores only"
+    )),
+    mut_arg("model", |a| a.help(
+        "Model directory written by `train` (default: the built-in model, unless --panel is \
+         given alone)"
+    ))
+)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub genotypes: GenotypeArgs,
+    #[command(flatten)]
+    pub samples: SamplesArg,
+    #[command(flatten)]
+    pub panel: PanelArg,
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub covariates: CovariatesArg,
+    /// Output directory (created; scores.tsv, report.json, report.html are replaced).
+    #[arg(long, value_name = "DIR", default_value = "medgem-prs-out")]
+    pub out: PathBuf,
+    /// Also show this sample's genomic image, scores and risk profile in report.html
+    /// (repeatable). (`--sample` is the BGEN .sample file, as in every command.)
+    #[arg(long = "show-sample", value_name = "ID")]
+    pub show_sample: Vec<String>,
+    #[command(flatten)]
+    pub device: DeviceArg,
+    #[command(flatten)]
+    pub min_overlap: MinOverlapArg,
+}
+
+/// Which panel and model `score` uses.
+enum Models {
+    /// `--panel` without `--model`: linear scores only.
+    LinearOnly { panel: PathBuf },
+    /// A model (given, or the built-in default) and its panel (given, or the default's).
+    Model {
+        model: Option<PathBuf>,
+        panel: Option<PathBuf>,
+    },
+}
+
+/// A validated `score` run.
+pub struct ScoreRequest {
+    genotypes: PathBuf,
+    open: OpenOptions,
+    device: DeviceKind,
+    options: ScoreOptions,
+    covariates: Option<PathBuf>,
+    models: Models,
+    out: PathBuf,
+    show_sample: Vec<String>,
+    quiet: bool,
+}
+
+/// Checks `score`'s arguments and reads its `--samples` list.
+pub fn request(args: ScoreArgs) -> anyhow::Result<ScoreRequest> {
+    let quiet = args.genotypes.options.quiet.quiet;
+    let models = match (args.model.model, args.panel.panel) {
+        (None, Some(panel)) => Models::LinearOnly { panel },
+        (model, panel) => Models::Model { model, panel },
+    };
+    Ok(ScoreRequest {
+        open: args.genotypes.options.open_options()?,
+        device: args.device.kind(),
+        options: score_options(args.min_overlap.min_overlap, !quiet, args.samples.read()?),
+        genotypes: args.genotypes.genotypes,
+        covariates: args.covariates.covariates,
+        models,
+        out: args.out,
+        show_sample: args.show_sample,
+        quiet,
+    })
+}
+
+/// Scores the cohort (and predicts with the model) and writes the report.
+pub fn run(request: ScoreRequest) -> anyhow::Result<()> {
+    let ScoreRequest {
+        genotypes,
+        open,
+        device,
+        options,
+        covariates,
+        models,
+        out,
+        show_sample,
+        quiet,
+    } = request;
+    let covariates = match &covariates {
         Some(p) => Some(PhenoTable::read(p)?),
         None => None,
     };
-    // Linear-only when a panel is given without a model; else a model (given or built in).
-    let linear_only = args.panel.is_some() && args.model.is_none();
-    let choice = if linear_only {
-        None
-    } else {
-        Some(choose_model(args.model.as_deref(), args.panel.as_deref())?)
+    let (choice, synthetic_default) = match &models {
+        Models::LinearOnly { .. } => (None, false),
+        Models::Model { model, panel } => (
+            Some(choose_model(model.as_deref(), panel.as_deref())?),
+            model.is_none() && panel.is_none(),
+        ),
     };
     // In model mode `choice` also keeps the unpacked built-in default alive.
-    let panel: PathBuf = match (&choice, &args.panel) {
+    let panel: PathBuf = match (&choice, &models) {
         (Some(c), _) => c.panel.clone(),
-        (None, Some(p)) => p.clone(),
-        (None, None) => unreachable!("linear-only mode has a panel"),
+        (None, Models::LinearOnly { panel }) => panel.clone(),
+        (None, Models::Model { .. }) => unreachable!("model mode has a model"),
     };
-    let synthetic_default = args.model.is_none() && args.panel.is_none();
     let manifest = Manifest::read(&panel)?;
     let sha = panel_sha256(&panel)?;
-    let mut source = io::open(&args.genotypes.genotypes, &open_options)?;
+    let mut source = io::open(&genotypes, &open)?;
     let format = describe(source.as_ref());
     // Checked before any work: an unknown --show-sample would otherwise fail at the end.
-    if let Some(id) = args
-        .show_sample
+    if let Some(id) = show_sample
         .iter()
         .find(|id| !source.sample_ids().contains(id))
     {
         bail!(
             "--show-sample {id}: no such sample in {}",
-            args.genotypes.genotypes.display()
+            genotypes.display()
         );
     }
     if !quiet {
@@ -82,10 +172,7 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
             let prepared = PreparedPanel::read(&panel, &manifest, FillMode::Uniform)?;
             let scores = prepared.score(source.as_mut(), &options)?;
             if scores.n_samples() == 0 {
-                bail!(
-                    "{}: no samples to score",
-                    args.genotypes.genotypes.display()
-                );
+                bail!("{}: no samples to score", genotypes.display());
             }
             let reference = Reference::of_cohort(&scores)?;
             (scores, reference, None)
@@ -128,24 +215,21 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<()> {
         }
     };
     if scores.n_samples() == 0 {
-        bail!(
-            "{}: no samples to score",
-            args.genotypes.genotypes.display()
-        );
+        bail!("{}: no samples to score", genotypes.display());
     }
     let scored = Scored {
-        genotypes: args.genotypes.genotypes.display().to_string(),
+        genotypes: genotypes.display().to_string(),
         genotype_format: format,
         manifest: &manifest,
         panel_sha256: sha,
         scores,
         reference,
         model,
-        show_samples: args.show_sample.clone(),
+        show_samples: show_sample,
         synthetic_default,
     };
-    let written = report::write(&scored, &args.out)
-        .with_context(|| format!("{}: cannot write the report", args.out.display()))?;
+    let written = report::write(&scored, &out)
+        .with_context(|| format!("{}: cannot write the report", out.display()))?;
     if !quiet {
         eprintln!(
             "medgem-prs: scored {} samples; wrote {}",

@@ -1,29 +1,13 @@
-//! `simulate-images`: argument validation and dispatch.
+//! `simulate-images`: arguments, their validation into a request, and dispatch.
 
 use std::path::PathBuf;
 
 use anyhow::bail;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use medgem_prs::sim::phantom::{self, PhantomFormat, PhantomRequest, FINDINGS, MAX_SIZE, MIN_SIZE};
+use medgem_prs::sim::phantom::{self, PhantomRequest, FINDINGS, MAX_SIZE, MIN_SIZE};
 
-/// Image file format of `simulate-images`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum PhantomFormatArg {
-    /// 8-bit grayscale PNG.
-    Png,
-    /// DICOM digital X-ray (explicit VR little endian, 12 bits stored, window 2040/4080).
-    Dicom,
-}
-
-impl From<PhantomFormatArg> for PhantomFormat {
-    fn from(f: PhantomFormatArg) -> PhantomFormat {
-        match f {
-            PhantomFormatArg::Png => PhantomFormat::Png,
-            PhantomFormatArg::Dicom => PhantomFormat::Dicom,
-        }
-    }
-}
+use super::args::{choice, PhantomFormatChoice, QuietArg};
 
 /// Make synthetic chest-radiograph phantoms with known findings, to try the imaging path
 /// (training, prediction, evaluation on images) without patient data.
@@ -54,7 +38,11 @@ impl From<PhantomFormatArg> for PhantomFormat {
 /// Example:
 ///   medgem-prs simulate-images --count 2000 --size 64 --seed 7 --out phantoms
 #[derive(Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(
+    verbatim_doc_comment,
+    about = "Make synthetic chest-radiograph phantoms with known findings, to try the imaging \
+             path (training, prediction, evaluation on images) without patient data."
+)]
 pub struct SimulateImagesArgs {
     /// Number of images.
     #[arg(long, default_value_t = 1000, value_name = "N")]
@@ -69,14 +57,26 @@ pub struct SimulateImagesArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Image file format.
-    #[arg(long, value_enum, default_value_t = PhantomFormatArg::Png, value_name = "FORMAT")]
-    pub format: PhantomFormatArg,
-    /// No progress bar and no closing summary.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[arg(
+        long,
+        default_value = "png",
+        value_name = "FORMAT",
+        value_parser = choice::<PhantomFormatChoice>()
+    )]
+    pub format: PhantomFormatChoice,
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
-pub fn run(args: SimulateImagesArgs) -> anyhow::Result<()> {
+/// A validated `simulate-images` run.
+pub struct SimulateImagesRequest {
+    phantoms: PhantomRequest,
+    out: PathBuf,
+    quiet: bool,
+}
+
+/// Checks `simulate-images`'s arguments.
+pub fn request(args: SimulateImagesArgs) -> anyhow::Result<SimulateImagesRequest> {
     if args.count == 0 {
         bail!("--count must be at least 1");
     }
@@ -86,14 +86,27 @@ pub fn run(args: SimulateImagesArgs) -> anyhow::Result<()> {
             args.size
         );
     }
-    let request = PhantomRequest {
-        count: args.count,
-        size: args.size,
-        seed: args.seed,
-        format: args.format.into(),
-    };
-    let summary = phantom::write_phantoms(&request, &args.out, !args.quiet)?;
-    if !args.quiet {
+    Ok(SimulateImagesRequest {
+        phantoms: PhantomRequest {
+            count: args.count,
+            size: args.size,
+            seed: args.seed,
+            format: args.format.into(),
+        },
+        out: args.out,
+        quiet: args.quiet.quiet,
+    })
+}
+
+/// Draws the phantoms.
+pub fn run(request: SimulateImagesRequest) -> anyhow::Result<()> {
+    let SimulateImagesRequest {
+        phantoms,
+        out,
+        quiet,
+    } = request;
+    let summary = phantom::write_phantoms(&phantoms, &out, !quiet)?;
+    if !quiet {
         let counts: Vec<String> = FINDINGS
             .iter()
             .zip(summary.positives)
@@ -102,8 +115,8 @@ pub fn run(args: SimulateImagesArgs) -> anyhow::Result<()> {
         eprintln!(
             "medgem-prs: wrote {} phantoms of {}×{} pixels ({}) in {:.1} s to {}",
             summary.count,
-            args.size,
-            args.size,
+            phantoms.size,
+            phantoms.size,
             counts.join(", "),
             summary.seconds,
             summary.out.display()

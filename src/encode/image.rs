@@ -177,7 +177,7 @@ impl NormStats {
         let columns = self.traits.len() * self.channels.len() * self.segments();
         if self.mean.len() != columns || self.sd.len() != columns {
             return Err(EncodeError::Mismatch(format!(
-                "the normalisation statistics hold {} means and {} sds, expected {columns}                  ({} traits × {} channels × {} segments)",
+                "the normalisation statistics hold {} means and {} sds, expected {columns} ({} traits × {} channels × {} segments)",
                 self.mean.len(),
                 self.sd.len(),
                 self.traits.len(),

@@ -27,8 +27,13 @@ const COLLINEAR_TOL: f64 = 1e-9;
 /// The estimate, standard error and p-value of the tested coefficient.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
+    /// Effect of one more copy of the tested allele: phenotype units for linear regression,
+    /// log-odds for logistic (plink2 `--glm` reports `exp(beta)` as `OR`).
     pub beta: f64,
+    /// Standard error of `beta` (plink2 `SE`; for logistic fits, on the log-odds scale).
     pub se: f64,
+    /// Two-sided p-value: Student's t with `n - k - 1` degrees of freedom for linear fits, the
+    /// normal Wald z test for logistic and Firth fits (plink2 `P`).
     pub p: f64,
 }
 
@@ -210,6 +215,8 @@ fn project_out(q: &[Vec<f64>], v: &mut [f64]) {
 /// Outcome of a logistic fit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogisticFit {
+    /// Coefficients at the maximum, in the order of the design columns (the genotype last),
+    /// on the log-odds scale.
     pub beta: Vec<f64>,
     /// Standard errors from the inverse Fisher information at the estimate.
     pub se: Vec<f64>,

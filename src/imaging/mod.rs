@@ -35,17 +35,6 @@ pub enum ImagingError {
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] crate::util::PathIoError),
-    /// A malformed line of a table read alongside images. (Not constructed at present:
-    /// label tables are read by `model_dir::image` and fail as `ModelDirError::Table`.)
-    #[error("{}: line {line}: {message}", path.display())]
-    Table {
-        /// The table.
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// What is wrong with the line.
-        message: String,
-    },
     /// Settings or data that do not describe a valid image: an image spec with size 0 or
     /// channels other than 1 or 3, an inconsistent `Picture`, out-of-range augmentation
     /// settings, or a folder with no image files.

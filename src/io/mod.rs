@@ -8,6 +8,7 @@
 //! payloads on several threads.
 
 pub mod bgen;
+pub mod ids;
 pub mod plink;
 pub mod vcf;
 pub mod write;
@@ -24,11 +25,15 @@ use crate::genome::{Chrom, Position, Region};
 /// One variant site: where it is and which alleles it has. Allele 0 is the reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Site {
+    /// Chromosome, normalised (`chr1` and `1` compare equal).
     pub chrom: Chrom,
+    /// 1-based position of the first base of the reference allele (VCF `POS`, `.bim` column 4).
     pub pos: Position,
     /// Variant ID as written in the file (`.` when the file has none).
     pub id: String,
+    /// Reference allele (allele 0) as written, e.g. VCF `REF` or the `.bim` A2 column.
     pub ref_allele: String,
+    /// Alternate alleles (indexes 1..) in file order; empty for a monomorphic site.
     pub alt_alleles: Vec<String>,
 }
 
@@ -39,6 +44,7 @@ impl Site {
         std::iter::once(self.ref_allele.as_str()).chain(self.alt_alleles.iter().map(|s| s.as_str()))
     }
 
+    /// Number of alleles including the reference: `1 + alt_alleles.len()`.
     pub fn allele_count(&self) -> usize {
         1 + self.alt_alleles.len()
     }
@@ -71,6 +77,7 @@ pub struct Dosages {
 }
 
 impl Dosages {
+    /// An empty buffer (0 samples, 0 alleles); call [`Dosages::reset`] before filling it.
     pub fn new() -> Dosages {
         Dosages::default()
     }
@@ -85,10 +92,12 @@ impl Dosages {
         self.ploidy.resize(n_samples, 2);
     }
 
+    /// Number of samples at this site (the reader's sample count).
     pub fn n_samples(&self) -> usize {
         self.n_samples
     }
 
+    /// Number of alleles, reference included, as set by the last [`Dosages::reset`].
     pub fn n_alleles(&self) -> usize {
         self.n_alleles
     }
@@ -98,6 +107,7 @@ impl Dosages {
         &self.values[a * self.n_samples..(a + 1) * self.n_samples]
     }
 
+    /// Mutable dosages of allele `a` for every sample, for decoders filling a whole row.
     pub fn allele_mut(&mut self, a: usize) -> &mut [f64] {
         let n = self.n_samples;
         &mut self.values[a * n..(a + 1) * n]
@@ -109,15 +119,18 @@ impl Dosages {
         self.values[allele * self.n_samples + sample] = dosage;
     }
 
+    /// Dosage of `allele` (0 = reference) for `sample`: expected copies, `NaN` when missing.
     #[inline]
     pub fn get(&self, allele: usize, sample: usize) -> f64 {
         self.values[allele * self.n_samples + sample]
     }
 
+    /// Ploidy of every sample at this site (2 unless the decoder set it; 1 for haploid calls).
     pub fn ploidy(&self) -> &[u8] {
         &self.ploidy
     }
 
+    /// Sets one sample's ploidy (from GT, a BGEN ploidy byte or plink2's haploid rules).
     pub fn set_ploidy(&mut self, sample: usize, ploidy: u8) {
         self.ploidy[sample] = ploidy;
     }
@@ -129,6 +142,8 @@ impl Dosages {
         }
     }
 
+    /// True when `sample`'s genotype is missing (its reference dosage, and so every dosage, is
+    /// `NaN`).
     pub fn is_missing(&self, sample: usize) -> bool {
         self.values[sample].is_nan()
     }
@@ -154,9 +169,13 @@ impl Dosages {
 /// Where a reader is in its file, for error messages: "line 12", "record 7 (rs123)".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
+    /// The file header, before any variant.
     Header,
+    /// A 1-based line of a text file (VCF).
     Line(u64),
+    /// A variant record of a binary file (BCF, BGEN, PLINK), counted from 1.
     Record(u64),
+    /// A byte offset in the file (bad magic numbers, a truncated BGZF file).
     Offset(u64),
     /// Free text, e.g. "variant 7 (rs123) at byte 4096".
     Other(String),
@@ -180,26 +199,48 @@ pub enum ReadError {
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] crate::util::PathIoError),
+    /// The file breaks its format's rules at `location` (bad field, truncated record, ...).
     #[error("{path}: {location}: {message}")]
     Malformed {
+        /// File being read.
         path: PathBuf,
+        /// Where in the file the problem was found.
         location: Location,
+        /// What is wrong, for the user.
         message: String,
     },
+    /// The file's first bytes match none of the supported formats ([`detect_format`]).
     #[error("{path}: unrecognised genotype file (expected VCF, VCF.gz, BCF, BGEN or PLINK .bed/.bim/.fam)")]
-    UnknownFormat { path: PathBuf },
+    UnknownFormat {
+        /// File whose format was not recognised.
+        path: PathBuf,
+    },
+    /// Two samples of the file share one ID; downstream tables are keyed by sample ID, so
+    /// the file is refused when it is opened.
     #[error("{path}: duplicate sample id '{id}' (samples {first} and {second}); sample ids must be unique")]
     DuplicateSample {
+        /// File whose sample list has the duplicate.
         path: PathBuf,
+        /// The repeated sample ID.
         id: String,
+        /// 1-based index of the sample's first occurrence.
         first: usize,
+        /// 1-based index of its second occurrence.
         second: usize,
     },
+    /// A valid file using a feature this reader does not implement (BGEN layout 0, a
+    /// non-SNP-major `.bed`, ...), or a format handed to the wrong reader.
     #[error("{path}: {message}")]
-    Unsupported { path: PathBuf, message: String },
+    Unsupported {
+        /// File that uses the unsupported feature.
+        path: PathBuf,
+        /// Which feature, and what to do about it where there is a way.
+        message: String,
+    },
 }
 
 impl ReadError {
+    /// A [`ReadError::Io`] naming `path`, for an `std::io::Error` raised on it.
     pub fn io(path: &Path, source: std::io::Error) -> ReadError {
         ReadError::Io(crate::util::PathIoError {
             path: path.to_path_buf(),
@@ -207,6 +248,7 @@ impl ReadError {
         })
     }
 
+    /// A [`ReadError::Malformed`] at `location` in `path`.
     pub fn malformed(path: &Path, location: Location, message: impl Into<String>) -> ReadError {
         ReadError::Malformed {
             path: path.to_path_buf(),
@@ -222,8 +264,12 @@ pub enum DosageField {
     /// DS if the record has it, else GP, else GT.
     #[default]
     Auto,
+    /// The `DS` field: ALT dosages directly (the reference dosage is ploidy minus their sum).
     Ds,
+    /// The `GP` field: genotype probabilities in VCF genotype order, turned into expected
+    /// allele counts.
     Gp,
+    /// The `GT` field: hard calls, so every dosage is a whole number of copies.
     Gt,
 }
 
@@ -280,6 +326,7 @@ impl SiteFilter {
         self
     }
 
+    /// The region the caller restricted to, if any.
     pub fn region(&self) -> Option<&Region> {
         self.region.as_ref()
     }
@@ -410,9 +457,13 @@ pub struct OpenOptions {
 /// A genotype file format, as recognised from the file's first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// VCF text, plain, gzip or BGZF-compressed (`##fileformat=VCF` or `#CHROM` at the start).
     Vcf,
+    /// BCF 2 (`BCF\x02` magic, normally inside BGZF compression).
     Bcf,
+    /// BGEN (magic `bgen` or four zero bytes at offset 16, per the BGEN spec).
     Bgen,
+    /// PLINK 1 binary genotypes (`.bed` magic `0x6c 0x1b 0x01`, SNP-major), with `.bim`/`.fam`.
     PlinkBed,
 }
 

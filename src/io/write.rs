@@ -20,11 +20,16 @@ use crate::util::OutputSet;
 /// Where a variant is and which two alleles it has. Allele 0 is the reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VariantInfo {
+    /// Chromosome, normalised.
     pub chrom: Chrom,
+    /// 1-based position of the reference allele's first base.
     pub pos: Position,
     /// Variant ID (an rsid or any name); empty for none, written as `.`.
     pub id: String,
+    /// Reference allele (allele 0), written as VCF `REF`, BGEN's first allele and `.bim` A2.
     pub ref_allele: String,
+    /// The one alternate allele (allele 1), written as VCF `ALT`, BGEN's second allele and
+    /// `.bim` A1.
     pub alt_allele: String,
 }
 
@@ -60,8 +65,11 @@ pub const ALT_HAPLOTYPE: u8 = 1;
 /// each other is the order every output format stores them in.
 #[derive(Clone, Debug, Default)]
 pub struct HaplotypeBlock {
+    /// The block's variants, sorted by chromosome then position.
     pub variants: Vec<VariantInfo>,
+    /// Number of samples; every variant has `2 * n_samples` haplotype bytes.
     pub n_samples: usize,
+    /// Haplotype alleles, variant-major then sample-major (see the type's docs), each 0 or 1.
     pub haplotypes: Vec<u8>,
 }
 
@@ -94,10 +102,12 @@ pub struct WriterSet {
 }
 
 impl WriterSet {
+    /// A set writing to `writers`, in order.
     pub fn new(writers: Vec<Box<dyn GenotypeWriter>>) -> WriterSet {
         WriterSet { writers }
     }
 
+    /// Adds one more writer; it receives every block written after this call.
     pub fn push(&mut self, writer: Box<dyn GenotypeWriter>) {
         self.writers.push(writer);
     }
@@ -130,10 +140,20 @@ pub enum WriteError {
     Io(#[from] crate::util::PathIoError),
     /// The caller's samples or variants cannot be written to this file.
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// File being written.
+        path: PathBuf,
+        /// What about the input the format cannot hold.
+        message: String,
+    },
     /// The index beside the file could not be built.
     #[error("{path}: cannot build the index: {message}")]
-    Index { path: PathBuf, message: String },
+    Index {
+        /// Genotype file the index was being built for.
+        path: PathBuf,
+        /// Why indexing failed.
+        message: String,
+    },
 }
 
 impl WriteError {

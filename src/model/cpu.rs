@@ -161,7 +161,7 @@ fn values<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Result<Vec<f32>, 
         .into_data()
         .convert::<f32>()
         .into_vec::<f32>()
-        .map_err(|e| ModelError::Data(format!("cannot read model weights: {e:?}")))
+        .map_err(|e| ModelError::Tensor(format!("cannot read model weights: {e:?}")))
 }
 
 fn norm<B: Backend>(layer: &burn::nn::LayerNorm<B>, d: usize) -> Result<Norm, ModelError> {
@@ -331,7 +331,7 @@ impl CpuModel {
             || data.n_tabular != self.n_tabular
             || data.scan().is_some()
         {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Mismatch(format!(
                 "inputs are {:?} images with {} covariates, the model reads {:?} with {}",
                 data.image_shape, data.n_tabular, self.image_shape, self.n_tabular
             )));

@@ -85,7 +85,7 @@ pub fn run_on<J: BackendJob>(kind: DeviceKind, job: J) -> Result<J::Output, Devi
 /// other code that initialises a model while a training may run should hold it too.
 static BACKEND_RNG: Mutex<()> = Mutex::new(());
 
-/// Exclusive use of the backend's random generator (see [`BACKEND_RNG`]).
+/// Exclusive use of the backend's random generator (see `BACKEND_RNG`).
 pub fn backend_rng_guard() -> MutexGuard<'static, ()> {
     // A panic while holding the lock leaves no broken state behind: the guard protects
     // no data, only the order of draws.

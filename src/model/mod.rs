@@ -41,11 +41,40 @@ pub enum ModelError {
     /// run or whose shape differs from its configuration.
     #[error("invalid model config: {0}")]
     Config(String),
-    /// A `ModelData` whose arrays disagree with its dimensions or with the model
-    /// (lengths, image shapes, covariate and outcome counts), a present covariate that is
-    /// not finite, or a present label that is not 0 or 1.
+    /// A `ModelData` array whose length disagrees with its dimensions.
+    #[error("invalid model data: {array} has {len} values, expected {expected}")]
+    Length {
+        /// Which array (`pixels`, `tabular`, `labels`, ...).
+        array: &'static str,
+        /// Its length.
+        len: usize,
+        /// The length its dimensions imply.
+        expected: usize,
+    },
+    /// A covariate marked present that is NaN or infinite.
+    #[error("invalid model data: sample {sample} covariate {covariate} is present but not finite")]
+    NotFinite {
+        /// 0-based sample row.
+        sample: usize,
+        /// 0-based covariate column.
+        covariate: usize,
+    },
+    /// A label marked present that is not 0 or 1.
+    #[error("invalid model data: sample {sample} outcome {outcome} has label {value}, expected 0 or 1")]
+    Label {
+        /// 0-based sample row.
+        sample: usize,
+        /// 0-based label column.
+        outcome: usize,
+        /// The value found.
+        value: f32,
+    },
+    /// Data whose image shapes, covariate or outcome counts differ from the model's.
     #[error("invalid model data: {0}")]
-    Data(String),
+    Mismatch(String),
+    /// The backend returned a tensor that could not be read back as `f32` values.
+    #[error("invalid model data: {0}")]
+    Tensor(String),
     /// A weight file (`model.mpk`) is missing, unreadable or unwritable, holds parameters
     /// whose shapes differ from the configuration's, or would be saved with a
     /// configuration of another outcome count.
@@ -146,13 +175,15 @@ impl ModelData {
     /// Checks that every array has the length its dimensions imply (`with_labels`: the label
     /// arrays too), and that values are finite where they are used.
     pub fn validate(&self, with_labels: bool) -> Result<(), ModelError> {
-        let check = |name: &str, len: usize, expected: usize| {
+        let check = |name: &'static str, len: usize, expected: usize| {
             if len == expected {
                 Ok(())
             } else {
-                Err(ModelError::Data(format!(
-                    "{name} has {len} values, expected {expected}"
-                )))
+                Err(ModelError::Length {
+                    array: name,
+                    len,
+                    expected,
+                })
             }
         };
         check(
@@ -174,11 +205,10 @@ impl ModelData {
         if let Some(i) = (0..self.tabular.len())
             .find(|&i| self.tabular_present[i] != 0.0 && !self.tabular[i].is_finite())
         {
-            return Err(ModelError::Data(format!(
-                "sample {} covariate {} is present but not finite",
-                i / self.n_tabular,
-                i % self.n_tabular
-            )));
+            return Err(ModelError::NotFinite {
+                sample: i / self.n_tabular,
+                covariate: i % self.n_tabular,
+            });
         }
         if with_labels {
             check("labels", self.labels.len(), self.n * self.n_outcomes)?;
@@ -190,12 +220,11 @@ impl ModelData {
             if let Some(i) = (0..self.labels.len())
                 .find(|&i| self.label_present[i] != 0.0 && !matches!(self.labels[i], 0.0 | 1.0))
             {
-                return Err(ModelError::Data(format!(
-                    "sample {} outcome {} has label {}, expected 0 or 1",
-                    i / self.n_outcomes,
-                    i % self.n_outcomes,
-                    self.labels[i]
-                )));
+                return Err(ModelError::Label {
+                    sample: i / self.n_outcomes,
+                    outcome: i % self.n_outcomes,
+                    value: self.labels[i],
+                });
             }
         }
         Ok(())
@@ -205,28 +234,28 @@ impl ModelData {
     pub fn check_against(&self, config: &ModelConfig, with_labels: bool) -> Result<(), ModelError> {
         self.validate(with_labels)?;
         if self.image_shape != config.image_shape {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Mismatch(format!(
                 "image shape {:?} does not match the model's {:?}",
                 self.image_shape, config.image_shape
             )));
         }
         let expected_scan = config.scan.as_ref().map(|s| s.shape);
         if self.scan() != expected_scan {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Mismatch(format!(
                 "second image {:?} does not match the model's {:?}",
                 self.scan(),
                 expected_scan
             )));
         }
         if self.n_tabular != config.n_tabular {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Mismatch(format!(
                 "{} covariates, the model expects {}",
                 self.n_tabular, config.n_tabular
             )));
         }
         let n_trained = config.trained_indices().len();
         if with_labels && self.n_outcomes != n_trained {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Mismatch(format!(
                 "{} label columns, the model trains {} outcomes",
                 self.n_outcomes, n_trained
             )));
@@ -434,7 +463,7 @@ fn check_inputs<B: Backend>(model: &Model<B>, data: &ModelData) -> Result<(), Mo
         || data.n_tabular != model.n_tabular()
         || data.scan() != model.scan_shape()
     {
-        return Err(ModelError::Data(format!(
+        return Err(ModelError::Mismatch(format!(
             "inputs are {:?} images (second image {:?}) with {} covariates, the model reads \
              {:?} (second image {:?}) with {}",
             data.image_shape,
@@ -470,7 +499,7 @@ where
             f(model, data.inputs::<B>(chunk, device))
                 .into_data()
                 .to_vec::<f32>()
-                .map_err(|e| ModelError::Data(format!("cannot read model outputs: {e:?}")))
+                .map_err(|e| ModelError::Tensor(format!("cannot read model outputs: {e:?}")))
         })
         .collect::<Result<_, _>>()?;
     Ok(parts.concat())

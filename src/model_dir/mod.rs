@@ -10,7 +10,7 @@
 //! [`header`] reads the part of `config.json` both modalities share and tells them apart,
 //! [`splits`] assigns samples to train/validation/test, [`card`] writes the model cards,
 //! [`genomic`] and [`image`] assemble each modality's inputs and labels and train through
-//! the one job of [`crate::train::job`], and [`bench`] measures speed on synthetic inputs.
+//! the one job of [`crate::train::job`], and [`mod@bench`] measures speed on synthetic inputs.
 
 pub mod bench;
 pub mod card;

@@ -21,8 +21,8 @@ pub struct Splits {
     pub source: String,
 }
 
-/// Splits the genotyped samples with phenotypes: from the table's `split` column, else
-/// from an `IID split` file, else at random (70/15/15, seeded). Samples in other splits
+/// Splits the genotyped samples with phenotypes: from an `IID split` file (`--splits`),
+/// else from the table's `split` column, else at random (70/15/15, seeded). Samples in other splits
 /// (e.g. `discovery`) are left out.
 pub fn make_splits(
     samples: &[String],

@@ -2,7 +2,7 @@
 //! `medgem-prs score`.
 //!
 //! [`Scored`] holds what the pipeline computed (linear scores, the reference they are read
-//! against, the model's probabilities); [`write`] turns it into the three files, atomically.
+//! against, the model's probabilities); [`fn@write`] turns it into the three files, atomically.
 //! The column names and JSON keys are a contract with users' scripts (ARCHITECTURE.md, "Outputs
 //! that users' scripts and our checks read"), so they only ever gain fields.
 
@@ -276,7 +276,7 @@ fn summary(values: &[f64]) -> serde_json::Value {
     })
 }
 
-/// The files [`write`] produces in the output directory.
+/// The files [`fn@write`] produces in the output directory.
 pub const OUTPUT_FILES: [&str; 3] = ["scores.tsv", "report.json", "report.html"];
 
 /// Writes `scores.tsv`, `report.json` and `report.html` into `dir` (created if needed). All

@@ -46,11 +46,22 @@ pub enum TrainError {
     /// be read or written.
     #[error(transparent)]
     Model(#[from] ModelError),
-    /// Data that cannot be trained on: no samples, no epochs or a zero batch size, a
-    /// trained outcome without both cases and controls in the training split, or
-    /// `stop_after_epochs` = 0 (no epoch trained).
-    #[error("training data: {0}")]
-    Data(String),
+    /// A trained outcome without both cases and controls in the training split.
+    #[error("training data: outcome column {outcome} has {cases} cases and {controls} controls in the training split; both are needed")]
+    OneClass {
+        /// 0-based trained outcome column.
+        outcome: usize,
+        /// Labelled cases.
+        cases: usize,
+        /// Labelled controls.
+        controls: usize,
+    },
+    /// No samples, no epochs or a zero batch size.
+    #[error("training data: need at least one sample, one epoch and a positive batch size")]
+    Empty,
+    /// `stop_after_epochs` = 0: no epoch was trained, so there are no weights to keep.
+    #[error("training data: no epoch was trained (stop_after_epochs is 0)")]
+    NoEpoch,
     /// A checkpoint could not be read or written, or was written by a different setup
     /// (configuration or data digest) than the run resuming from it.
     #[error("{}: {message}", path.display())]
@@ -202,11 +213,11 @@ pub fn positive_weights(data: &ModelData) -> Result<Vec<f32>, TrainError> {
     (0..o)
         .map(|k| {
             if cases[k] == 0 || controls[k] == 0 {
-                Err(TrainError::Data(format!(
-                    "outcome column {k} has {} cases and {} controls in the training split; \
-                     both are needed",
-                    cases[k], controls[k]
-                )))
+                Err(TrainError::OneClass {
+                    outcome: k,
+                    cases: cases[k],
+                    controls: controls[k],
+                })
             } else {
                 Ok(controls[k] as f32 / cases[k] as f32)
             }
@@ -317,9 +328,7 @@ where
     train_data.check_against(model_config, true)?;
     valid_data.check_against(model_config, true)?;
     if train_data.n == 0 || config.batch_size == 0 || config.epochs == 0 {
-        return Err(TrainError::Data(
-            "need at least one sample, one epoch and a positive batch size".into(),
-        ));
+        return Err(TrainError::Empty);
     }
     let trained = model_config.trained_indices();
     let pos_weight = positive_weights(train_data)?;
@@ -529,9 +538,7 @@ where
     let (Some(best), Some(best_epoch), Some(best_mean_auc)) =
         (best, state.best_epoch, state.best_mean_auc)
     else {
-        return Err(TrainError::Data(
-            "no epoch was trained (stop_after_epochs is 0)".into(),
-        ));
+        return Err(TrainError::NoEpoch);
     };
     Ok(TrainOutcome {
         model: best,

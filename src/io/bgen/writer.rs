@@ -61,9 +61,15 @@ const WRITE_BUFFER_BYTES: usize = 1 << 20;
 pub enum BgenCompression {
     /// zstd at this level (zstd's range: 1 to 22, negative for faster); flag value 2, which
     /// bgenix, qctool 2 and plink2 read.
-    Zstd { level: i32 },
+    Zstd {
+        /// zstd compression level, 1 (fastest) to 22, or negative for zstd's fast modes.
+        level: i32,
+    },
     /// zlib at this libdeflate level (0 to 12); flag value 1, readable by every v1.2 reader.
-    Zlib { level: i32 },
+    Zlib {
+        /// libdeflate compression level, 0 (stored) to 12 (slowest, smallest).
+        level: i32,
+    },
 }
 
 impl BgenCompression {
@@ -85,6 +91,7 @@ impl Default for BgenCompression {
 /// How to write a BGEN file; the layout, phasing and precision are fixed (see the module).
 #[derive(Clone, Debug, Default)]
 pub struct BgenWriterOptions {
+    /// Codec and level for the genotype data blocks (default: zstd level 1).
     pub compression: BgenCompression,
 }
 

@@ -77,8 +77,11 @@ const fn byte_table() -> [[f64; SAMPLES_PER_BYTE]; 256] {
 /// (`0`, `-9`, `NA`) unknown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sex {
+    /// `.fam` sex code `1` (or `M`): haploid on chromosome X for plink2-style dosages.
     Male,
+    /// `.fam` sex code `2` (or `F`).
     Female,
+    /// Any other code (`0`, `-9`, `NA`, ...): sex not recorded; such samples stay diploid on X.
     Unknown,
 }
 
