@@ -34,6 +34,7 @@ pub mod model;
 pub mod model_dir;
 pub mod panel;
 pub mod pheno;
+pub mod plot;
 pub mod report;
 pub mod rng;
 pub mod score;

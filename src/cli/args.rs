@@ -9,10 +9,10 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
 use clap::error::ErrorKind;
-use clap::{Args, ValueEnum};
+use clap::{Arg, Args, ValueEnum};
 
 use medgem_prs::encode::FillMode;
 use medgem_prs::imaging::Window;
@@ -234,6 +234,30 @@ pub struct ModalityArg {
     /// (--images, --labels).
     #[arg(long, default_value = "genomic", value_parser = choice::<Modality>())]
     pub modality: Modality,
+}
+
+/// For `#[command(mut_args(...))]` of a model command: every option of `genomic` conflicts
+/// with every option of `image`, so that clap refuses a mix of the two modalities' inputs,
+/// naming the two options given. Since each modality requires an input of its own
+/// (GENOTYPES, or `--images`), every input of the other modality is refused with it.
+pub fn modality_conflicts(
+    genomic: &'static [&'static str],
+    image: &'static [&'static str],
+) -> impl FnMut(Arg) -> Arg {
+    move |a| {
+        if genomic.contains(&a.get_id().as_str()) {
+            a.conflicts_with_all(image)
+        } else {
+            a
+        }
+    }
+}
+
+/// The value of an option that clap requires here (`required_if_eq`,
+/// `required_unless_present`): an error, not a panic, should clap's rules ever let it
+/// through.
+pub fn required<T>(value: Option<T>, what: &str) -> anyhow::Result<T> {
+    value.with_context(|| format!("missing {what}"))
 }
 
 /// What a model reads.

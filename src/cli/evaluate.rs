@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use clap::{ArgGroup, Args};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use medgem_prs::eval::cohort::{self, CohortRequest};
@@ -16,21 +16,19 @@ use medgem_prs::pheno::PhenoTable;
 use medgem_prs::score::ScoreOptions;
 
 use super::args::{
-    DeviceArg, MinOverlapArg, Modality, ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg,
+    modality_conflicts, required, DeviceArg, MinOverlapArg, Modality, ModalityArg, ModelArg,
+    ModelGenotypeArgs, PanelArg,
 };
 use super::imaging::{self, ImageEvaluate};
-use super::model::{choose_model, genomic_genotypes, genomic_input, score_options};
+use super::model::{choose_model, score_options};
 use super::prs::describe;
 
 #[derive(Args, Debug)]
 #[command(
-    group(
-        ArgGroup::new("genomic_inputs")
-            .multiple(true)
-            .args(["genotypes", "panel", "phenotypes"])
-            .conflicts_with("image_inputs")
-    ),
-    group(ArgGroup::new("image_inputs").multiple(true).args(["images", "labels"])),
+    mut_args(modality_conflicts(
+        &["genotypes", "panel", "phenotypes"],
+        &["images", "labels"]
+    )),
     mut_arg("model", |a| a.required_if_eq("modality", "image"))
 )]
 pub struct EvaluateArgs {
@@ -136,8 +134,8 @@ pub fn request(args: EvaluateArgs) -> anyhow::Result<EvaluateRequest> {
     if args.modality.modality == Modality::Image {
         return imaging::evaluate_request(args, options).map(EvaluateRequest::Image);
     }
-    let genotypes = genomic_genotypes(&args.genotypes)?;
-    let phenotypes = genomic_input(args.phenotypes, "--phenotypes")?;
+    let genotypes = required(args.genotypes.genotypes, "GENOTYPES")?;
+    let phenotypes = required(args.phenotypes, "--phenotypes")?;
     let quiet = args.genotypes.options.quiet.quiet;
     Ok(EvaluateRequest::Genomic(GenomicEvaluate {
         open: args.genotypes.options.open_options()?,

@@ -16,11 +16,11 @@ use medgem_prs::model_dir::image::{
     self as images, ImageModelConfig, ImageTrainRequest, LabelTable,
 };
 
-use super::args::window;
+use super::args::{required, window};
 use super::evaluate::EvaluateArgs;
 use super::model::{hyper, model_name, report_trained, train_config, PredictArgs, TrainArgs};
 
-/// The ids of [`ImageTrainArgs`]' options, which genomic inputs conflict with.
+/// The ids of [`ImageTrainArgs`]' options, which `train`'s genomic inputs conflict with.
 pub const IMAGE_TRAIN_ARGS: [&str; 8] = [
     "images",
     "labels",
@@ -65,15 +65,6 @@ pub struct ImageTrainArgs {
     pub no_augment: bool,
 }
 
-/// An input that `--modality image` needs. clap requires it, but not when a genomic input
-/// (GENOTYPES, --phenotypes, --panel...) is given instead (clap does not require an
-/// argument that conflicts with one present): this names that mistake.
-fn image_input<T>(value: Option<T>, flag: &str) -> anyhow::Result<T> {
-    value.with_context(|| {
-        format!("{flag} is required for an image model, which reads no genotypes or other genomic inputs")
-    })
-}
-
 /// A validated `train --modality image`.
 pub struct ImageTrain {
     request: ImageTrainRequest,
@@ -85,8 +76,8 @@ pub struct ImageTrain {
 /// `model::train_request`).
 pub fn train_request(args: TrainArgs) -> anyhow::Result<ImageTrain> {
     let image = &args.image;
-    let images_dir = image_input(image.images.clone(), "--images")?;
-    let labels = image_input(image.labels.clone(), "--labels")?;
+    let images_dir = required(image.images.clone(), "--images")?;
+    let labels = required(image.labels.clone(), "--labels")?;
     if !matches!(image.channels, 1 | 3) {
         bail!(
             "--channels {}: expected 1 (grayscale) or 3 (RGB)",
@@ -176,8 +167,8 @@ pub struct ImagePredict {
 /// Checks `predict --modality image`.
 pub fn predict_request(args: PredictArgs) -> anyhow::Result<ImagePredict> {
     Ok(ImagePredict {
-        model: image_input(args.model.model, "--model")?,
-        images: image_input(args.images, "--images")?,
+        model: required(args.model.model, "--model")?,
+        images: required(args.images, "--images")?,
         device: args.device.kind(),
         out: args.out,
         quiet: args.genotypes.options.quiet.quiet,
@@ -252,9 +243,9 @@ pub struct ImageEvaluate {
 /// `evaluate::request`).
 pub fn evaluate_request(args: EvaluateArgs, options: EvalOptions) -> anyhow::Result<ImageEvaluate> {
     Ok(ImageEvaluate {
-        model: image_input(args.model.model, "--model")?,
-        images: image_input(args.images, "--images")?,
-        labels: image_input(args.labels, "--labels")?,
+        model: required(args.model.model, "--model")?,
+        images: required(args.images, "--images")?,
+        labels: required(args.labels, "--labels")?,
         splits: args.splits,
         options,
         device: args.device.kind(),

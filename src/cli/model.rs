@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use clap::{ArgGroup, Args};
+use clap::Args;
 
 use medgem_prs::defaults::{self, Defaults};
 use medgem_prs::encode;
@@ -17,21 +17,19 @@ use medgem_prs::score::ScoreOptions;
 use medgem_prs::train::TrainConfig;
 
 use super::args::{
-    choice, CovariatesArg, DeviceArg, FillChoice, GenotypeArgs, MinOverlapArg, Modality,
-    ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg, SamplesArg, ThreadsArg,
+    choice, modality_conflicts, required, CovariatesArg, DeviceArg, FillChoice, GenotypeArgs,
+    MinOverlapArg, Modality, ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg, SamplesArg,
+    ThreadsArg,
 };
 use super::imaging::{self, ImageTrainArgs};
 use super::prs::describe;
 
 #[derive(Args, Debug)]
 #[command(
-    group(
-        ArgGroup::new("genomic_inputs")
-            .multiple(true)
-            .args(["genotypes", "phenotypes", "panel"])
-            .conflicts_with("image_inputs")
-    ),
-    group(ArgGroup::new("image_inputs").multiple(true).args(imaging::IMAGE_TRAIN_ARGS)),
+    mut_args(modality_conflicts(
+        &["genotypes", "phenotypes", "panel"],
+        &imaging::IMAGE_TRAIN_ARGS
+    )),
     mut_arg("panel", |a| a
         .help(
             "Panel directory (manifest.toml and scoring files), e.g. from `panel build`. \
@@ -129,12 +127,10 @@ pub struct TrainArgs {
 
 #[derive(Args, Debug)]
 #[command(
-    group(
-        ArgGroup::new("genomic_inputs")
-            .multiple(true)
-            .args(["genotypes", "samples", "panel", "covariates"])
-            .conflicts_with("images")
-    ),
+    mut_args(modality_conflicts(
+        &["genotypes", "samples", "panel", "covariates"],
+        &["images"]
+    )),
     mut_arg("model", |a| a.required_if_eq("modality", "image"))
 )]
 pub struct PredictArgs {
@@ -252,21 +248,6 @@ pub(super) fn score_options(
     }
 }
 
-/// GENOTYPES of a genomic `train`, `predict` or `evaluate`. clap requires it unless
-/// `--modality image`, but not when an image-only option is given instead (clap does not
-/// require an argument that conflicts with one present): this names that mistake.
-pub(super) fn genomic_genotypes(g: &ModelGenotypeArgs) -> anyhow::Result<PathBuf> {
-    g.genotypes.clone().context(
-        "missing GENOTYPES: a genomic model reads a genotype file (for images use \
-         --modality image --images DIR)",
-    )
-}
-
-/// A genomic input that clap requires once GENOTYPES is there (see [`genomic_genotypes`]).
-pub(super) fn genomic_input<T>(value: Option<T>, flag: &str) -> anyhow::Result<T> {
-    value.with_context(|| format!("{flag} is required for a genomic model"))
-}
-
 /// Checks shared by the training options of every modality.
 fn check_train_args(args: &TrainArgs) -> anyhow::Result<()> {
     if args.epochs == 0 || args.batch_size == Some(0) {
@@ -355,9 +336,9 @@ pub fn train_request(args: TrainArgs) -> anyhow::Result<TrainRequest> {
 }
 
 fn genomic_train_request(args: TrainArgs) -> anyhow::Result<GenomicTrain> {
-    let genotypes = genomic_genotypes(&args.genotypes)?;
-    let phenotypes = genomic_input(args.phenotypes.clone(), "--phenotypes")?;
-    let panel = genomic_input(args.panel.panel.clone(), "--panel")?;
+    let genotypes = required(args.genotypes.genotypes.clone(), "GENOTYPES")?;
+    let phenotypes = required(args.phenotypes.clone(), "--phenotypes")?;
+    let panel = required(args.panel.panel.clone(), "--panel")?;
     let quiet = args.genotypes.options.quiet.quiet;
     let request = model_dir::TrainRequest {
         name: model_name(&args.name, &args.out),
@@ -494,7 +475,7 @@ pub fn predict_request(args: PredictArgs) -> anyhow::Result<PredictRequest> {
     if args.modality.modality == Modality::Image {
         return imaging::predict_request(args).map(PredictRequest::Image);
     }
-    let genotypes = genomic_genotypes(&args.genotypes)?;
+    let genotypes = required(args.genotypes.genotypes, "GENOTYPES")?;
     let quiet = args.genotypes.options.quiet.quiet;
     Ok(PredictRequest::Genomic(GenomicPredict {
         genotypes,

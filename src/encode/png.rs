@@ -1,18 +1,15 @@
 //! PNG output of genomic images, for people to look at (`encode --png DIR`).
 //!
-//! A minimal encoder of the PNG specification (W3C, "Portable Network Graphics (PNG)
-//! Specification", 3rd edition): the signature, an `IHDR` chunk (8-bit truecolour, no
-//! interlace), one `IDAT` chunk holding the zlib stream of the scanlines, each prefixed
-//! by filter type 0 (none), and `IEND`. Every chunk ends with the CRC-32 of its type and
-//! data. Channels map to colours in threshold order: R, G, B = the first, second and
+//! The files are 8-bit truecolour PNGs (W3C, "Portable Network Graphics (PNG)
+//! Specification", 3rd edition) written by the `image` crate's encoder; this module only
+//! builds the pixels. Channels map to colours in threshold order: R, G, B = the first, second and
 //! third threshold; a one-channel image is grey, a two-channel one has a neutral blue,
 //! and channels past the third are not shown.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use flate2::write::ZlibEncoder;
-use flate2::{Compression, Crc};
+use image::ImageEncoder;
 
 use super::image::{Images, NEUTRAL};
 use super::EncodeError;
@@ -20,12 +17,6 @@ use crate::util::OutputSet;
 
 /// The eight bytes every PNG file starts with.
 pub const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
-/// `IHDR` bit depth: 8 bits per sample.
-const BIT_DEPTH: u8 = 8;
-/// `IHDR` colour type 2: truecolour (RGB).
-const COLOUR_TYPE_RGB: u8 = 2;
-/// Scanline filter type 0: bytes stored as they are.
-const FILTER_NONE: u8 = 0;
 /// Width and height must fit in 31 bits (PNG specification, 11.2.2).
 const MAX_DIMENSION: usize = (1 << 31) - 1;
 /// Bytes per RGB pixel.
@@ -34,8 +25,11 @@ const RGB: usize = 3;
 /// An 8-bit RGB image, rows top to bottom, pixels interleaved `R G B`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RgbImage {
+    /// Pixels per row.
     pub width: usize,
+    /// Rows.
     pub height: usize,
+    /// `height × width × 3` bytes, `R G B` per pixel.
     pub data: Vec<u8>,
 }
 
@@ -110,39 +104,16 @@ pub fn encode_png(width: usize, height: usize, rgb: &[u8]) -> io::Result<Vec<u8>
             row * height
         )));
     }
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&(width as u32).to_be_bytes());
-    ihdr.extend_from_slice(&(height as u32).to_be_bytes());
-    // Bit depth, colour type, compression method 0 (deflate), filter method 0, no interlace.
-    ihdr.extend_from_slice(&[BIT_DEPTH, COLOUR_TYPE_RGB, 0, 0, 0]);
-
-    let mut z = ZlibEncoder::new(
-        Vec::with_capacity(rgb.len() / 4 + 64),
-        Compression::default(),
-    );
-    for line in rgb.chunks_exact(row) {
-        z.write_all(&[FILTER_NONE])?;
-        z.write_all(line)?;
-    }
-    let idat = z.finish()?;
-
-    let mut out = Vec::with_capacity(SIGNATURE.len() + idat.len() + 3 * 12 + ihdr.len());
-    out.extend_from_slice(&SIGNATURE);
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &idat);
-    chunk(&mut out, b"IEND", &[]);
+    let mut out = Vec::with_capacity(rgb.len() / 4 + 64);
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(
+            rgb,
+            width as u32,
+            height as u32,
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(io::Error::other)?;
     Ok(out)
-}
-
-/// Appends one chunk: length, type, data, CRC-32 of type and data.
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc = Crc::new();
-    crc.update(kind);
-    crc.update(data);
-    out.extend_from_slice(&crc.sum().to_be_bytes());
 }
 
 /// Writes an 8-bit RGB image as a PNG file, atomically.
@@ -243,54 +214,15 @@ mod tests {
     use super::*;
     use crate::encode::image::ImageLayout;
     use crate::encode::FillMode;
-    use flate2::read::ZlibDecoder;
-    use std::io::Read;
 
-    /// A minimal PNG reader for 8-bit RGB, filter-0 files: checks the signature, every
-    /// chunk's CRC-32 and the chunk order, and returns (width, height, pixels).
+    /// Decodes a PNG with the `image` crate: checks the signature and that the file is
+    /// 8-bit RGB, and returns (width, height, pixels).
     fn decode(png: &[u8]) -> (usize, usize, Vec<u8>) {
         assert_eq!(&png[..8], &SIGNATURE);
-        let mut at = 8;
-        let mut kinds = Vec::new();
-        let mut ihdr = Vec::new();
-        let mut idat = Vec::new();
-        while at < png.len() {
-            let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
-            let kind = &png[at + 4..at + 8];
-            let data = &png[at + 8..at + 8 + len];
-            let crc = u32::from_be_bytes(png[at + 8 + len..at + 12 + len].try_into().unwrap());
-            let mut c = Crc::new();
-            c.update(kind);
-            c.update(data);
-            assert_eq!(c.sum(), crc, "CRC of {}", String::from_utf8_lossy(kind));
-            kinds.push(String::from_utf8(kind.to_vec()).unwrap());
-            match kind {
-                b"IHDR" => ihdr = data.to_vec(),
-                b"IDAT" => idat.extend_from_slice(data),
-                _ => {}
-            }
-            at += 12 + len;
-        }
-        assert_eq!(at, png.len());
-        assert_eq!(kinds.first().map(String::as_str), Some("IHDR"));
-        assert_eq!(kinds.last().map(String::as_str), Some("IEND"));
-        assert_eq!(ihdr.len(), 13);
-        let width = u32::from_be_bytes(ihdr[0..4].try_into().unwrap()) as usize;
-        let height = u32::from_be_bytes(ihdr[4..8].try_into().unwrap()) as usize;
-        assert_eq!(
-            &ihdr[8..],
-            &[8, 2, 0, 0, 0],
-            "8-bit RGB, deflate, no interlace"
-        );
-        let mut raw = Vec::new();
-        ZlibDecoder::new(&idat[..]).read_to_end(&mut raw).unwrap();
-        assert_eq!(raw.len(), height * (1 + 3 * width));
-        let mut pixels = Vec::new();
-        for line in raw.chunks(1 + 3 * width) {
-            assert_eq!(line[0], 0, "filter type 0");
-            pixels.extend_from_slice(&line[1..]);
-        }
-        (width, height, pixels)
+        let img = image::load_from_memory_with_format(png, image::ImageFormat::Png).unwrap();
+        assert_eq!(img.color(), image::ColorType::Rgb8, "8-bit RGB");
+        let rgb = img.to_rgb8();
+        (rgb.width() as usize, rgb.height() as usize, rgb.into_raw())
     }
 
     fn gradient(width: usize, height: usize) -> Vec<u8> {

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::baselines::Method;
 use super::metrics::{calibration_bins, roc_curve, thin_curve};
 use super::{Baselines, EvalCohort, EvalError, Evaluation, OutcomeResult, Protocol, Row};
-use crate::report::plot::{LinePlot, Series, PALETTE};
+use crate::plot::{LinePlot, Series, PALETTE};
 use crate::util::{fmt_f64, OutputSet};
 
 /// Significance level of the verdicts in `comparison.md`.

@@ -52,7 +52,10 @@ pub enum TraitType {
     /// Binary when every non-missing value is 0 or 1, else quantitative.
     #[default]
     Auto,
+    /// Linear regression (ordinary least squares) with a t test, like plink2 `.glm.linear`.
     Quantitative,
+    /// Logistic regression with a Wald test and Firth fallback, like plink2 `--glm
+    /// firth-fallback`; every non-missing value must be 0 (control) or 1 (case).
     Binary,
 }
 
@@ -63,6 +66,7 @@ pub struct GwasOptions {
     pub phenotype: String,
     /// Covariate columns (`sex` is coded 0 = female, 1 = male).
     pub covariates: Vec<String>,
+    /// Quantitative, binary, or decided from the phenotype's values (default).
     pub trait_type: TraitType,
     /// Only test variants in this region.
     pub region: Option<Region>,
@@ -78,61 +82,110 @@ pub struct GwasOptions {
 /// Everything that can stop an association run.
 #[derive(Debug, thiserror::Error)]
 pub enum GwasError {
+    /// The genotype file could not be opened, read or decoded.
     #[error(transparent)]
     Read(#[from] ReadError),
     /// A file could not be read or written.
     #[error(transparent)]
     Write(#[from] crate::util::PathIoError),
+    /// The phenotype table has no column named [`GwasOptions::phenotype`].
     #[error("{path}: no phenotype column '{name}' (available: {available})")]
     PhenotypeNotFound {
+        /// Phenotype table.
         path: PathBuf,
+        /// The requested column.
         name: String,
+        /// The table's numeric columns, joined with `, `.
         available: String,
     },
+    /// The phenotype table has no column for one of [`GwasOptions::covariates`].
     #[error("{path}: no covariate column '{name}' (available: {available})")]
     CovariateNotFound {
+        /// Phenotype table.
         path: PathBuf,
+        /// The requested covariate.
         name: String,
+        /// The table's numeric columns, joined with `, `.
         available: String,
     },
+    /// The phenotype column is also listed as a covariate.
     #[error("{path}: '{name}' is both the phenotype and a covariate")]
-    PhenotypeIsCovariate { path: PathBuf, name: String },
+    PhenotypeIsCovariate {
+        /// Phenotype table.
+        path: PathBuf,
+        /// The column named twice.
+        name: String,
+    },
+    /// A covariate is listed more than once (it would make the design collinear).
     #[error("{path}: covariate '{name}' is listed twice")]
-    DuplicateCovariate { path: PathBuf, name: String },
+    DuplicateCovariate {
+        /// Phenotype table.
+        path: PathBuf,
+        /// The repeated covariate.
+        name: String,
+    },
+    /// [`TraitType::Binary`] was asked for but the phenotype has a value other than 0 or 1.
     #[error("{path}: phenotype '{name}' is not binary: found value {value} (expected 0, 1 or NA)")]
     NotBinary {
+        /// Phenotype table.
         path: PathBuf,
+        /// The phenotype column.
         name: String,
+        /// The first value found that is neither 0 nor 1.
         value: f64,
     },
+    /// No genotype sample ID (after `--id-delim` splitting) is an IID of the phenotype
+    /// table.
     #[error("no sample of {genotypes} is in {phenotypes}: genotype IDs look like {genotype_examples}, phenotype IIDs like {pheno_examples}{hint}")]
     NoOverlap {
+        /// Genotype file.
         genotypes: PathBuf,
+        /// Phenotype table.
         phenotypes: PathBuf,
+        /// The first few genotype sample IDs, quoted and joined with `, `.
         genotype_examples: String,
+        /// The first few phenotype IIDs, quoted and joined with `, `.
         pheno_examples: String,
+        /// A suggestion (`--id-delim _` when the genotype IDs contain `_`), or empty.
         hint: String,
     },
+    /// After dropping samples missing the phenotype or a covariate (or outside `keep`),
+    /// no more samples remain than the model has parameters (intercept, covariates,
+    /// genotype).
     #[error("{path}: only {n} samples have genotypes, phenotype '{name}' and all covariates, fewer than needed for {params} parameters")]
     TooFewSamples {
+        /// Phenotype table.
         path: PathBuf,
+        /// The phenotype column.
         name: String,
+        /// Samples left.
         n: usize,
+        /// Parameters of the model: covariates + 2.
         params: usize,
     },
+    /// Every analysed sample has the same phenotype value, so nothing can be estimated.
     #[error(
         "{path}: phenotype '{name}' has a single value ({value}) among the {n} analysed samples"
     )]
     ConstantPhenotype {
+        /// Phenotype table.
         path: PathBuf,
+        /// The phenotype column.
         name: String,
+        /// The one value.
         value: f64,
+        /// Analysed samples.
         n: usize,
     },
+    /// The intercept and covariates are linearly dependent over the analysed samples
+    /// (a constant covariate, or one that is a combination of others).
     #[error("{path}: covariates {names} are collinear (one is a linear combination of the others, or constant) among the {n} analysed samples")]
     CollinearCovariates {
+        /// Phenotype table.
         path: PathBuf,
+        /// All covariates, joined with `, ` (which one is redundant is not determined).
         names: String,
+        /// Analysed samples.
         n: usize,
     },
 }
@@ -140,11 +193,15 @@ pub enum GwasError {
 /// What a run did, for the closing message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GwasSummary {
+    /// True when the phenotype was modelled as binary (logistic/Firth).
     pub binary: bool,
     /// Samples in the model (before per-variant genotype missingness).
     pub n_samples: usize,
+    /// Analysed samples with phenotype 1 (binary runs only; 0 otherwise).
     pub n_cases: usize,
+    /// Analysed samples with phenotype 0 (binary runs only; 0 otherwise).
     pub n_controls: usize,
+    /// Genotype sites read (in the region, if one was given), multi-allelic or not.
     pub n_sites: u64,
     /// Rows written (one per ALT allele).
     pub n_tests: u64,

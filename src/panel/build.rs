@@ -56,18 +56,26 @@ pub const UNKNOWN_BUILD: &str = "unknown";
 pub struct TraitSumstats {
     /// Unique; names the scoring files (see [`check_id`]).
     pub id: String,
+    /// Human-readable trait name, written to the manifest and to the scoring files'
+    /// `#trait_reported` header.
     pub name: String,
+    /// Group of related traits (e.g. `cardiometabolic`) for the manifest, if known.
     pub cluster: Option<String>,
+    /// Summary-statistics file of the trait (any format [`SumstatsFormat`] recognises).
     pub path: PathBuf,
 }
 
 /// How to build a P+T panel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuildOptions {
+    /// Panel name for the manifest (must not be blank; default `panel`).
     pub name: String,
     /// p-value thresholds, one scoring file per trait and threshold.
     pub thresholds: Vec<f64>,
+    /// Clumping r² threshold (plink 1.9 `--clump-r2`): a variant joins a clump when its r² with
+    /// the index variant exceeds this. Default [`DEFAULT_CLUMP_R2`].
     pub clump_r2: f64,
+    /// Clumping window half-width in kb (plink 1.9 `--clump-kb`). Default [`DEFAULT_CLUMP_KB`].
     pub clump_kb: f64,
     /// Reference samples to compute LD from (default: all).
     pub ld_samples: Option<Vec<String>>,
@@ -100,7 +108,9 @@ impl Default for BuildOptions {
 /// What building found for one trait.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraitReport {
+    /// The trait's id, as in [`TraitSumstats::id`].
     pub id: String,
+    /// The layout its summary statistics were recognised as.
     pub format: SumstatsFormat,
     /// Usable rows read.
     pub n_rows: u64,
@@ -119,10 +129,13 @@ pub struct TraitReport {
 /// A built panel and what building it found.
 #[derive(Clone, Debug)]
 pub struct BuildReport {
+    /// The manifest written to the panel directory.
     pub manifest: Manifest,
+    /// One report per trait, in input order.
     pub traits: Vec<TraitReport>,
     /// The LD reference, as "path (format), N samples".
     pub ld_reference: String,
+    /// Reference samples LD was computed from.
     pub n_ld_samples: usize,
     /// Reference variants whose genotypes were loaded.
     pub n_ld_variants: usize,

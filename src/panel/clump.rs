@@ -140,13 +140,18 @@ impl ClumpOptions {
 /// numbers into the trait's rows given to [`clump_traits`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Clump {
+    /// Row of the index variant: the lowest-p unclaimed row with `p ≤ p1`.
     pub index: usize,
+    /// Rows the index variant claimed (in the window, r² > `r2`) whose own `p < p2`, in
+    /// reference position order; claimed rows with larger p are absorbed but not listed, as in
+    /// plink's `.clumped` `SP2` column.
     pub members: Vec<usize>,
 }
 
 /// The clumps of one trait, by ascending index p.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TraitClumps {
+    /// The trait's clumps, ascending by index p (ties in LD-reference order).
     pub clumps: Vec<Clump>,
     /// Rows with `p ≤ p1` (index candidates).
     pub n_candidates: usize,
@@ -189,6 +194,8 @@ pub struct LdBlock {
 }
 
 impl LdBlock {
+    /// An empty block for `chrom` over `n_samples` reference samples; on chromosome X each
+    /// variant gets a third bit plane marking haploid (male) calls.
     pub fn new(chrom: Chrom, n_samples: usize) -> LdBlock {
         let planes = if chrom.is_x() { 3 } else { 2 };
         LdBlock {
@@ -201,18 +208,22 @@ impl LdBlock {
         }
     }
 
+    /// Chromosome every variant of the block is on.
     pub fn chrom(&self) -> &Chrom {
         &self.chrom
     }
 
+    /// Number of variants pushed so far.
     pub fn len(&self) -> usize {
         self.pos.len()
     }
 
+    /// True when no variant has been pushed.
     pub fn is_empty(&self) -> bool {
         self.pos.is_empty()
     }
 
+    /// 1-based position of variant number `variant` of the block.
     pub fn pos(&self, variant: usize) -> Position {
         self.pos[variant]
     }

@@ -53,8 +53,10 @@ fn default_version() -> u32 {
 /// A panel's manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Manifest layout version; [`MANIFEST_VERSION`] when the key is absent.
     #[serde(default = "default_version")]
     pub manifest_version: u32,
+    /// Panel name (must not be blank), shown in reports and recorded with models trained on it.
     pub name: String,
     /// `GRCh37`, `GRCh38`, or `unknown`.
     pub genome_build: String,
@@ -63,7 +65,9 @@ pub struct Manifest {
     pub thresholds: Vec<f64>,
     /// Trait ids in the order their tiles are laid out in the genomic image.
     pub tile_order: Vec<String>,
+    /// How and from what the panel was made (`[provenance]`).
     pub provenance: Provenance,
+    /// The panel's traits (`[[traits]]`), each with its scoring files.
     pub traits: Vec<TraitEntry>,
 }
 

@@ -31,17 +31,27 @@ use crate::panel::scorefile::{EffectType, ScoringFile};
 /// The ways a row's alleles can line up with a site, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MatchType {
+    /// Effect allele is REF and other allele is ALT, as written (pgsc_calc `refalt`).
     RefAlt,
+    /// Effect allele is ALT and other allele is REF, as written (`altref`).
     AltRef,
+    /// After complementing both row alleles (opposite strand), effect is REF and other is ALT
+    /// (`refalt_flip`).
     RefAltFlip,
+    /// After complementing both row alleles, effect is ALT and other is REF (`altref_flip`).
     AltRefFlip,
+    /// Row has no other allele; its effect allele is REF (`no_oa_ref`).
     NoOaRef,
+    /// Row has no other allele; its effect allele is ALT (`no_oa_alt`).
     NoOaAlt,
+    /// Row has no other allele; its complemented effect allele is REF (`no_oa_ref_flip`).
     NoOaRefFlip,
+    /// Row has no other allele; its complemented effect allele is ALT (`no_oa_alt_flip`).
     NoOaAltFlip,
 }
 
 impl MatchType {
+    /// pgsc_calc's `match_type` spelling: `refalt`, `altref`, `refalt_flip`, ..., `no_oa_alt_flip`.
     pub fn as_str(self) -> &'static str {
         match self {
             MatchType::RefAlt => "refalt",
@@ -55,6 +65,8 @@ impl MatchType {
         }
     }
 
+    /// True for the `*_flip` kinds, which only match after complementing the row's alleles
+    /// (the scoring file is reported on the other strand).
     pub fn is_flip(self) -> bool {
         matches!(
             self,
@@ -83,13 +95,21 @@ impl fmt::Display for MatchType {
 /// Why a best match was not used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ExcludeReason {
+    /// The site is strand-ambiguous (REF is the complement of ALT, e.g. A/T or C/G) and
+    /// `keep_ambiguous` is off.
     Ambiguous,
+    /// The site has several ALT alleles and `keep_multiallelic` is off.
     Multiallelic,
+    /// The match needed the row's alleles complemented and `ignore_strand_flips` is on.
     StrandFlip,
+    /// Several rows of the same scoring file best-match the same site; all of them are dropped
+    /// (pgsc_calc `duplicate_ID`).
     DuplicateId,
 }
 
 impl ExcludeReason {
+    /// The spelling written to the match log's `exclude_reason`: `ambiguous`, `multiallelic`,
+    /// `strand_flip` or `duplicate_id`.
     pub fn as_str(self) -> &'static str {
         match self {
             ExcludeReason::Ambiguous => "ambiguous",
@@ -103,13 +123,19 @@ impl ExcludeReason {
 /// What became of a scoring row, as pgsc_calc's `match_status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MatchStatus {
+    /// The row's best match is used in the score.
     Matched,
+    /// The row's best match was found but excluded (see [`ExcludeReason`]).
     Excluded,
+    /// The candidate is not the row's best match (another match type ranked higher, or a
+    /// tied duplicate came first in file order).
     NotBest,
+    /// No site of the genotype file lines up with the row.
     Unmatched,
 }
 
 impl MatchStatus {
+    /// pgsc_calc's `match_status` spelling: `matched`, `excluded`, `not_best`, `unmatched`.
     pub fn as_str(self) -> &'static str {
         match self {
             MatchStatus::Matched => "matched",
@@ -123,38 +149,56 @@ impl MatchStatus {
 /// User choices that change which matches are kept.
 #[derive(Clone, Debug)]
 pub struct MatchOptions {
+    /// Keep matches to strand-ambiguous sites (A/T, C/G), like pgsc_calc `--keep_ambiguous`.
     pub keep_ambiguous: bool,
+    /// Keep matches to multi-allelic sites, like pgsc_calc `--keep_multiallelic`.
     pub keep_multiallelic: bool,
+    /// Exclude matches that need the row's alleles complemented, like pgsc_calc
+    /// `--ignore_strand_flips` (by default flips are used).
     pub ignore_strand_flips: bool,
 }
 
 /// A row of one scoring file: `(file index, row index)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RowRef {
+    /// 0-based index of the scoring file, in the order the files were given.
     pub file: u32,
+    /// 0-based index of the row within that file's `rows`.
     pub row: u32,
 }
 
 /// One way a row lines up with a site: a row of `PREFIX.match.tsv.gz`.
 #[derive(Clone, Debug)]
 pub struct Candidate {
+    /// The scoring row this candidate is for.
     pub row: RowRef,
     /// The site, as read from the genotype file.
     pub site: Site,
     /// Index of the ALT allele of the (REF, ALT) pair, 1-based as in [`crate::io::Dosages`].
     pub alt_index: usize,
+    /// How the row's alleles line up with the (REF, ALT) pair.
     pub match_type: MatchType,
     /// Allele index of the effect allele in the site.
     pub effect_allele_index: usize,
+    /// The site has more than one ALT allele.
     pub is_multiallelic: bool,
+    /// The site is strand-ambiguous: its ALT is the complement of its REF.
     pub ambiguous: bool,
+    /// This candidate is the row's best match (lowest [`MatchType`]; the first in file order
+    /// when several tie).
     pub best_match: bool,
+    /// Several candidates of the row tied for the best match type (pgsc_calc
+    /// `duplicate_best_match`); only the first keeps `best_match`.
     pub duplicate_best_match: bool,
+    /// Another row of the same scoring file best-matches the same site (pgsc_calc
+    /// `duplicate_ID`); the match is excluded.
     pub duplicate_id: bool,
+    /// Why the best match is not used, if it is not.
     pub exclude: Option<ExcludeReason>,
 }
 
 impl Candidate {
+    /// The candidate's `match_status`: not best, excluded or matched.
     pub fn status(&self) -> MatchStatus {
         match (self.best_match, self.exclude) {
             (false, _) => MatchStatus::NotBest,
@@ -167,8 +211,11 @@ impl Candidate {
 /// A scoring row applied to a site: score the dosage of `allele` with the row's weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AppliedRow {
+    /// The scoring row to apply.
     pub row: RowRef,
+    /// Allele index at the site (0 = REF) whose dosage is multiplied by the row's weights.
     pub allele: usize,
+    /// How the row's weight applies to the dosage (additive, dominant, recessive).
     pub effect_type: EffectType,
 }
 
@@ -176,9 +223,14 @@ pub struct AppliedRow {
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: line {line} matches variants at two separate places in the genotype file ({first} and {second}); sort the genotype file by position (bcftools sort) or remove duplicated variant ids")]
 pub struct SplitMatchError {
+    /// Path of the scoring file, as given.
     pub file: String,
+    /// 1-based line of the row in the scoring file.
     pub line: u64,
+    /// Where the first group of candidates was read: the reader's location and the site's
+    /// `CHR:POS:REF:ALT`.
     pub first: String,
+    /// Where the second, separate group was read.
     pub second: String,
 }
 
@@ -490,10 +542,15 @@ pub struct MatchReport {
     pub rows: Vec<RowOutcome>,
 }
 
+/// The outcome of one in-scope scoring row after the whole genotype file was read.
 #[derive(Clone, Copy, Debug)]
 pub struct RowOutcome {
+    /// Which scoring file and row this is.
     pub row: RowRef,
+    /// Its final status: `matched`, `excluded` or `unmatched` (never `not_best`, which only
+    /// candidates carry).
     pub status: MatchStatus,
+    /// Why its best match was excluded, when `status` is `excluded`.
     pub exclude: Option<ExcludeReason>,
 }
 

@@ -24,18 +24,28 @@ pub enum PanelError {
     /// A bad line or value in an input file.
     #[error("{path}: line {line}: {message}")]
     Malformed {
+        /// File the line is in.
         path: PathBuf,
+        /// 1-based line number.
         line: u64,
+        /// What is wrong with the line.
         message: String,
     },
     /// A file that is unusable as a whole (wrong layout, no rows, inconsistent contents).
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The unusable file.
+        path: PathBuf,
+        /// Why it cannot be used.
+        message: String,
+    },
     /// A bad option value or combination.
     #[error("{0}")]
     Options(String),
+    /// The genotype file used as LD reference for clumping could not be opened or read.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// A scoring file (PGS Catalog format or a panel's) could not be parsed.
     #[error(transparent)]
     ScoreFile(#[from] ScoreFileError),
 }

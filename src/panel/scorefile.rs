@@ -51,18 +51,28 @@ pub struct ScoreMeta {
     /// Score column name used in outputs: `pgs_id`, else `pgs_name`, else the file stem;
     /// for plink-style files the column header, as plink2 `header-read` names it.
     pub name: String,
+    /// `#pgs_id` header value (e.g. `PGS000001`), if present and non-empty.
     pub pgs_id: Option<String>,
+    /// `#pgs_name` header value, if present and non-empty.
     pub pgs_name: Option<String>,
+    /// `#trait_reported` header value: the trait as the authors named it.
     pub trait_reported: Option<String>,
+    /// `#trait_mapped` header value: the trait's EFO ontology label(s).
     pub trait_mapped: Option<String>,
+    /// `#trait_efo` header value: the EFO term ID(s), e.g. `EFO_0001645`.
     pub trait_efo: Option<String>,
     /// The build of the coordinates in [`ScoreRow`]: `HmPOS_build` when harmonised
     /// columns are used, else `genome_build`. `None` when not reported (`NR`).
     pub genome_build: Option<String>,
     /// The build the authors reported (`#genome_build`), `None` when not reported (`NR`).
     pub original_build: Option<String>,
+    /// `#weight_type` header value (`beta`, `OR`, `HR`, `NR`, ...), as written; weights are
+    /// used as given whatever it says.
     pub weight_type: Option<String>,
+    /// `#format_version` header value (`2.0` for current PGS Catalog files).
     pub format_version: Option<String>,
+    /// `#variants_number` header value, the variant count the file declares (not checked
+    /// against the rows).
     pub variants_number: Option<u64>,
     /// Every `#key=value` line, in file order, values trimmed.
     pub header: Vec<(String, String)>,
@@ -75,12 +85,17 @@ pub struct ScoreRow {
     pub line: u64,
     /// rsID / variant ID (`hm_rsID` first in harmonised files); `None` for `.` or empty.
     pub id: Option<String>,
+    /// Chromosome, from `hm_chr` in harmonised files, else `chr_name`, else a `CHR:POS[...]`
+    /// variant ID in plink-style files; `None` when the row has none.
     pub chrom: Option<Chrom>,
+    /// 1-based position, from the same source as `chrom` (`hm_pos`, `chr_position` or the
+    /// ID); `None` when the row has none and must be matched by `id`.
     pub pos: Option<Position>,
     /// Uppercased; `[ACGTN]+` or `-`.
     pub effect_allele: String,
     /// Uppercased; `None` when absent or not a single plain allele.
     pub other_allele: Option<String>,
+    /// Additive, dominant or recessive, from `is_dominant` / `is_recessive`.
     pub effect_type: EffectType,
     /// One weight per score in [`ScoringFile::scores`], all finite.
     pub weights: Vec<f64>,
@@ -109,6 +124,8 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// Short reason for reports: `complex allele`, `dosage-specific weights`,
+    /// `interaction term` or `no position`.
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::ComplexAllele => "complex allele",
@@ -130,6 +147,7 @@ impl std::fmt::Display for SkipReason {
 pub struct SkippedRow {
     /// 1-based line number in the file.
     pub line: u64,
+    /// Why the row was left out.
     pub reason: SkipReason,
     /// What in the row caused it, e.g. `is_diplotype=TRUE, effect_allele 'HLA-DR3/HLA-DR4'`.
     pub detail: String,
@@ -138,19 +156,32 @@ pub struct SkippedRow {
 /// Which layout a file was read as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScoringFileKind {
+    /// PGS Catalog scoring file format 2.0, author-reported coordinates (`chr_name`,
+    /// `chr_position`): has the catalog banner or a `#format_version` line.
     PgsCatalog,
+    /// Harmonised PGS Catalog file: positions from the `hm_chr`/`hm_pos` columns, in the
+    /// `#HmPOS_build` build.
     PgsCatalogHarmonised,
+    /// The Calculator's "custom scoring file": PGS Catalog columns without the catalog banner
+    /// or `#format_version`.
     Custom,
+    /// plink2 `--score`-style table: a variant ID, an allele, and one weight column per score.
     PlinkStyle,
 }
 
 /// A parsed scoring file.
 #[derive(Clone, Debug)]
 pub struct ScoringFile {
+    /// The file as given.
     pub path: PathBuf,
+    /// The layout the header was recognised as.
     pub kind: ScoringFileKind,
+    /// The file's scores: one for PGS Catalog and custom files, one per weight column for
+    /// plink-style tables.
     pub scores: Vec<ScoreMeta>,
+    /// Rows kept for scoring, in file order; each carries one weight per entry of `scores`.
     pub rows: Vec<ScoreRow>,
+    /// Rows left out, with the reason, in file order.
     pub skipped: Vec<SkippedRow>,
 }
 
@@ -167,58 +198,108 @@ pub enum ScoreFileError {
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] crate::util::PathIoError),
+    /// The column header lacks a required column (`effect_allele`, a weight column, ...).
     #[error("{path}: line {line}: missing column(s) {} (found: {})", .missing.join(", "), .found.join(", "))]
     MissingColumns {
+        /// Scoring file.
         path: PathBuf,
+        /// 1-based line of the column header.
         line: u64,
+        /// The required columns that are absent.
         missing: Vec<String>,
+        /// Every column the header does have, as written.
         found: Vec<String>,
     },
+    /// A field does not parse as its column requires (a weight that is not a finite
+    /// number, a position below 1, a flag that is not True/False, an empty effect allele).
     #[error("{path}: line {line}: column {column}: invalid value '{value}' (expected {expected})")]
     BadValue {
+        /// Scoring file.
         path: PathBuf,
+        /// 1-based line of the row.
         line: u64,
+        /// Header name of the column.
         column: String,
+        /// The field as written.
         value: String,
+        /// What the column accepts, for the message.
         expected: String,
     },
+    /// A column name occurs twice in the header.
     #[error("{path}: line {line}: column '{column}' appears more than once in the header")]
     DuplicateColumn {
+        /// Scoring file.
         path: PathBuf,
+        /// 1-based line of the column header.
         line: u64,
+        /// The repeated column name.
         column: String,
     },
+    /// A row has non-empty fields beyond the header's last column.
     #[error("{path}: line {line}: {found} fields, but the header has {expected} columns")]
     FieldCount {
+        /// Scoring file.
         path: PathBuf,
+        /// 1-based line of the row.
         line: u64,
+        /// Number of columns in the header.
         expected: usize,
+        /// Number of fields on the row.
         found: usize,
     },
+    /// The file ends before a column header: it is empty or holds only `#` lines.
     #[error("{path}: no column header (the file is empty or holds only # lines)")]
-    NoHeader { path: PathBuf },
+    NoHeader {
+        /// Scoring file.
+        path: PathBuf,
+    },
+    /// The column header is followed by no data row.
     #[error("{path}: no data rows after the column header")]
-    NoDataRows { path: PathBuf },
+    NoDataRows {
+        /// Scoring file.
+        path: PathBuf,
+    },
+    /// Variants cannot be located: the header has neither `chr_name`+`chr_position`,
+    /// `hm_chr`+`hm_pos` nor an ID column, or every row lacks both an ID and a position.
     #[error("{path}: no usable variant identifiers: expected chr_name+chr_position, hm_chr+hm_pos, or rsID ({detail})")]
-    NoVariantIdentifiers { path: PathBuf, detail: String },
+    NoVariantIdentifiers {
+        /// Scoring file.
+        path: PathBuf,
+        /// The columns found, or how many rows lacked an identifier.
+        detail: String,
+    },
+    /// A harmonised file in which every row has an empty `hm_chr`/`hm_pos`: the
+    /// harmonisation could not place any variant in the target build.
     #[error("{path}: the harmonisation gave no positions: all {rows} rows have an empty hm_chr/hm_pos (HmPOS_build {build}); use the author-reported file or another build")]
     NoHarmonisedPositions {
+        /// Scoring file.
         path: PathBuf,
+        /// Number of rows, all without a harmonised position.
         rows: usize,
+        /// The file's `#HmPOS_build`, or `not given`.
         build: String,
     },
+    /// Every data row was skipped (see [`SkipReason`]), leaving nothing to score.
     #[error("{path}: no scorable rows: all {skipped} rows were skipped ({summary})")]
     NoScorableRows {
+        /// Scoring file.
         path: PathBuf,
+        /// Number of skipped rows.
         skipped: usize,
+        /// Counts per skip reason, e.g. `2 complex allele, 1 interaction term`.
         summary: String,
     },
+    /// Two scoring files read together give the same score name; names
+    /// become output columns, so they must be unique ([`read_many`]).
     #[error(
         "score name '{name}' is used by both {first} and {second}; score names must be unique"
     )]
     DuplicateScoreName {
+        /// The shared score name.
         name: String,
+        /// File where the name first appeared.
         first: PathBuf,
+        /// File where it appeared again.
         second: PathBuf,
     },
 }

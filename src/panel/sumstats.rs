@@ -38,7 +38,9 @@ use crate::panel::PanelError;
 /// One variant's association with a trait.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SumStat {
+    /// Chromosome (`CHROM`/`#CHROM`, or GWAS-SSF `chromosome` with 23/24/25 = X/Y/MT).
     pub chrom: Chrom,
+    /// 1-based position (`POS`, or GWAS-SSF `base_pair_location`) in the file's genome build.
     pub pos: Position,
     /// Variant ID (rsID when the file has one); `.` when the file gives none.
     pub id: String,
@@ -51,6 +53,8 @@ pub struct SumStat {
     pub beta: f64,
     /// Standard error of `beta`, when the file gives one.
     pub se: Option<f64>,
+    /// Two-sided p-value of the association (`P`, `p_value`, or `10^-x` from `LOG10_P` /
+    /// `neg_log_10_p_value`).
     pub p: f64,
     /// Frequency of the effect allele.
     pub eaf: Option<f64>,
@@ -88,6 +92,8 @@ pub enum SumstatsFormat {
 }
 
 impl SumstatsFormat {
+    /// The layout's name in messages and reports: `medgem-prs gwas`, `plink2 --glm` or
+    /// `GWAS-SSF`.
     pub fn as_str(self) -> &'static str {
         match self {
             SumstatsFormat::Gwas => "medgem-prs gwas",
@@ -100,6 +106,7 @@ impl SumstatsFormat {
 /// What reading a file found, besides its rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SumstatsSummary {
+    /// The layout the header was recognised as.
     pub format: SumstatsFormat,
     /// Rows handed on.
     pub n_rows: u64,
@@ -112,8 +119,11 @@ pub struct SumstatsSummary {
 /// A whole summary-statistics file.
 #[derive(Clone, Debug)]
 pub struct Sumstats {
+    /// The file read.
     pub path: PathBuf,
+    /// The layout the header was recognised as.
     pub format: SumstatsFormat,
+    /// Usable rows in file order (rows with a missing effect or p-value are left out).
     pub rows: Vec<SumStat>,
     /// Rows skipped because the effect or the p-value is missing.
     pub n_missing: u64,

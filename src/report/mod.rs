@@ -7,7 +7,6 @@
 //! that users' scripts and our checks read"), so they only ever gain fields.
 
 pub mod html;
-pub mod plot;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

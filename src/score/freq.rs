@@ -14,10 +14,14 @@ pub enum FreqError {
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] crate::util::PathIoError),
+    /// A header or data line of the `.afreq`/`.frq` file cannot be parsed.
     #[error("{path}: line {line}: {message}")]
     Malformed {
+        /// Frequency file.
         path: PathBuf,
+        /// 1-based line number.
         line: u64,
+        /// What is wrong with the line.
         message: String,
     },
 }
@@ -161,10 +165,12 @@ impl FreqTable {
             .map(|(_, f)| *f)
     }
 
+    /// Number of variant IDs with frequencies.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// True when the file held no variant.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }

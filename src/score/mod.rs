@@ -46,6 +46,8 @@ const SAMPLE_CHUNK: usize = 1024;
 /// How to score.
 #[derive(Clone, Debug)]
 pub struct ScoreOptions {
+    /// Which matches are kept: pgsc_calc's `--keep_ambiguous`, `--keep_multiallelic` and
+    /// `--ignore_strand_flips`.
     pub matching: MatchOptions,
     /// Minimum fraction of a score's rows that must match (pgsc_calc's `--min_overlap`).
     pub min_overlap: f64,
@@ -64,20 +66,37 @@ pub struct ScoreOptions {
 /// Everything that can stop a scoring run.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
+    /// The genotype file could not be opened, read or decoded.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// A scoring row matched sites in two separate stretches of the genotype file
+    /// (an unsorted file, or one variant ID at two positions).
     #[error(transparent)]
     SplitMatch(#[from] SplitMatchError),
+    /// A sample named in [`ScoreOptions::samples`] is not in the genotype file.
     #[error("{path}: sample '{id}' from the --samples file is not in the genotype file")]
-    UnknownSample { path: PathBuf, id: String },
+    UnknownSample {
+        /// Genotype file.
+        path: PathBuf,
+        /// The missing sample ID.
+        id: String,
+    },
+    /// One or more scores matched fewer than [`ScoreOptions::min_overlap`] of their rows;
+    /// the text has one line per failing score, with a genome-build hint where it applies.
     #[error("{0}")]
     Overlap(String),
+    /// A dominant or recessive row matched a site on a haploid chromosome (Y, MT), where
+    /// plink2 `--score` refuses those models.
     #[error("{file}: line {line}: dominant/recessive weights cannot be used on haploid chromosome {chrom} (plink2 refuses this too)")]
     DomRecHaploid {
+        /// Scoring file of the row.
         file: String,
+        /// 1-based line of the row in the scoring file.
         line: u64,
+        /// The haploid chromosome (`Y` or `MT`).
         chrom: String,
     },
+    /// The genotype file has no samples, or the sample selection is empty.
     #[error("no samples to score")]
     NoSamples,
 }
@@ -85,36 +104,61 @@ pub enum ScoreError {
 /// Per-score match accounting, one row of `PREFIX.summary.tsv`.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ScoreSummary {
+    /// Score name, as in [`ScoreMeta::name`](crate::panel::scorefile::ScoreMeta::name).
     pub score: String,
+    /// Path of the scoring file the score comes from, as given.
     pub file: String,
+    /// Genome build of the score's coordinates (harmonised build if any), `NR` when not
+    /// reported.
     pub genome_build: String,
     /// Scoring rows that could be scored additively and are in scope.
     pub n_rows: u64,
+    /// Rows whose best match is used in the score (`matched`).
     pub n_matched: u64,
+    /// Rows that line up with no site of the genotype file (`unmatched`).
     pub n_unmatched: u64,
+    /// Rows excluded because the site is strand-ambiguous (A/T, C/G).
     pub n_excluded_ambiguous: u64,
+    /// Rows excluded because the site is multi-allelic.
     pub n_excluded_multiallelic: u64,
+    /// Rows excluded because the match needed a strand flip and flips are ignored.
     pub n_excluded_strand_flip: u64,
+    /// Rows excluded as duplicates: several rows of the file best-matched the same site.
     pub n_excluded_duplicate: u64,
     /// Rows the file holds that cannot be scored additively (complex alleles, dosage
     /// weights, interactions) or that have no position after harmonisation.
     pub n_not_scorable: u64,
+    /// `n_matched / n_rows`, the overlap `--min-overlap` is checked against; `NaN` when the
+    /// score has no in-scope rows.
     pub match_rate: f64,
+    /// Whether `match_rate >= min_overlap` (always true when there are no in-scope rows,
+    /// e.g. a region shard that holds none of the score's variants).
     pub pass: bool,
 }
 
 /// The scores of a cohort.
 pub struct ScoreResult {
+    /// Scored sample IDs, in genotype-file order (a `--samples` list is reordered to it).
     pub sample_ids: Vec<String>,
+    /// Score names, in the order of the files and then of each file's scores; the
+    /// score index of [`ScoreResult::sum`].
     pub score_names: Vec<String>,
+    /// plink2 `ALLELE_CT` per sample: alleles observed over the variants used (2 per
+    /// non-missing diploid call, 1 per haploid one).
     pub allele_ct: Vec<u32>,
+    /// plink2 `DENOM` per sample: alleles over the variants used, counting the ploidy of
+    /// every call, observed or missing; the divisor of [`ScoreResult::avg`].
     pub denom: Vec<u32>,
+    /// plink2 `NAMED_ALLELE_DOSAGE_SUM` per sample: the summed dosage of the scored alleles
+    /// over non-missing calls, each distinct (variant, allele, model) once.
     pub named_allele_dosage_sum: Vec<f64>,
     /// Score sums, sample-major: `sums[s * n_scores + k]`.
     pub sums: Vec<f64>,
     /// Positional IDs (`CHR:POS:REF:ALT`) of the variants used, in file order.
     pub used_variants: Vec<String>,
+    /// Per-row match decisions (the match log) and per-row outcomes.
     pub matches: MatchReport,
+    /// Per-score match accounting, in score order (`PREFIX.summary.tsv`).
     pub summary: Vec<ScoreSummary>,
     /// Variants whose imputation frequency was missing from `--read-freq` and was
     /// computed from the data instead.
@@ -122,14 +166,18 @@ pub struct ScoreResult {
 }
 
 impl ScoreResult {
+    /// Number of scores (columns of the score output).
     pub fn n_scores(&self) -> usize {
         self.score_names.len()
     }
 
+    /// plink2 `SUM` (`<score>_SUM`) of `score` for `sample`: Σ weight × dosage of the named
+    /// allele, with missing calls mean-imputed unless `no_mean_imputation`.
     pub fn sum(&self, sample: usize, score: usize) -> f64 {
         self.sums[sample * self.n_scores() + score]
     }
 
+    /// plink2 `AVG`: `SUM / DENOM` of `score` for `sample` (`NaN` when `DENOM` is 0).
     pub fn avg(&self, sample: usize, score: usize) -> f64 {
         self.sum(sample, score) / f64::from(self.denom[sample])
     }

@@ -17,10 +17,17 @@ use crate::util::{fmt_f64, with_suffix, OutputSet};
 /// One sample's line of a `.sscore` file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SscoreRow {
+    /// Family ID (`#FID` column), when the table has one.
     pub fid: Option<String>,
+    /// Individual ID (`IID`), the sample ID of the genotype file or its part after `--id-delim`.
     pub iid: String,
+    /// plink2 `ALLELE_CT`: alleles observed over the variants used.
     pub allele_ct: u32,
+    /// plink2 `DENOM`: alleles over the variants used, observed or missing; the divisor of
+    /// the `_AVG` columns.
     pub denom: u32,
+    /// plink2 `NAMED_ALLELE_DOSAGE_SUM`: summed dosage of the scored alleles over observed
+    /// calls.
     pub named_allele_dosage_sum: f64,
     /// One per score; averages are `sum / denom`.
     pub sums: Vec<f64>,
@@ -31,8 +38,11 @@ pub struct SscoreRow {
 /// with `cols=+scoresums,+denom`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sscore {
+    /// True when the table starts with `#FID IID` rather than `#IID`.
     pub has_fid: bool,
+    /// Score names, in column order (the `<SCORE>` of `<SCORE>_AVG` and `<SCORE>_SUM`).
     pub score_names: Vec<String>,
+    /// One row per sample, in file order (genotype-file order when built from a run).
     pub rows: Vec<SscoreRow>,
 }
 
@@ -42,12 +52,19 @@ pub enum OutputError {
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] crate::util::PathIoError),
+    /// A `.sscore`, `.sscore.vars` or summary line does not have the expected columns or
+    /// values.
     #[error("{path}: line {line}: {message}")]
     Malformed {
+        /// File being read.
         path: PathBuf,
+        /// 1-based line number.
         line: u64,
+        /// What is wrong with the line.
         message: String,
     },
+    /// The shards cannot be merged: none given, different score names or FID layout, or two
+    /// shards sharing a sample that also share a variant (a shard given twice).
     #[error("cannot merge: {0}")]
     Merge(String),
 }
@@ -91,6 +108,9 @@ impl Sscore {
         }
     }
 
+    /// Writes the table as a tab-separated `.sscore`: the header, then per sample the ID
+    /// columns, `ALLELE_CT`, `DENOM`, `NAMED_ALLELE_DOSAGE_SUM`, every `<SCORE>_AVG`
+    /// (`SUM / DENOM`) and every `<SCORE>_SUM`, with round-trip float formatting.
     pub fn write(&self, w: &mut dyn Write) -> io::Result<()> {
         let mut header = String::from(if self.has_fid { "#FID\tIID" } else { "#IID" });
         header.push_str("\tALLELE_CT\tDENOM\tNAMED_ALLELE_DOSAGE_SUM");
@@ -227,6 +247,8 @@ impl Sscore {
 /// The summary table's header.
 const SUMMARY_HEADER: &str = "score\tfile\tgenome_build\tn_rows\tn_matched\tn_unmatched\tn_excluded_ambiguous\tn_excluded_multiallelic\tn_excluded_strand_flip\tn_excluded_duplicate\tn_not_scorable\tmatch_rate\tpass";
 
+/// Writes `PREFIX.summary.tsv`: one row per score, with `match_rate` to 6 decimals
+/// (`NA` when the score had no in-scope rows).
 pub fn write_summary(w: &mut dyn Write, summary: &[ScoreSummary]) -> io::Result<()> {
     writeln!(w, "{SUMMARY_HEADER}")?;
     for s in summary {
@@ -255,6 +277,7 @@ pub fn write_summary(w: &mut dyn Write, summary: &[ScoreSummary]) -> io::Result<
     Ok(())
 }
 
+/// Reads a `PREFIX.summary.tsv` written by [`write_summary`] (for `merge`).
 pub fn read_summary(path: &Path) -> Result<Vec<ScoreSummary>, OutputError> {
     let text = std::fs::read_to_string(path).map_err(io_err(path))?;
     let mut out = Vec::new();
