@@ -129,10 +129,12 @@ fn parse_sex(s: &str) -> Option<f64> {
 impl PhenoTable {
     /// Reads a phenotype table (see the module documentation for the format).
     pub fn read(path: &Path) -> Result<PhenoTable, PhenoError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PhenoError::Io(crate::util::PathIoError {
-            path: path.to_path_buf(),
-            source,
-        }))?;
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            PhenoError::Io(crate::util::PathIoError {
+                path: path.to_path_buf(),
+                source,
+            })
+        })?;
         PhenoTable::parse(path, &text)
     }
 

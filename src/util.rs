@@ -392,7 +392,9 @@ mod tests {
         // A non-empty destination is refused unless replacing.
         let e = StagedDir::new(&out, "model", false).err().unwrap();
         assert!(matches!(e, StageError::NotEmpty { .. }), "{e}");
-        assert!(e.to_string().ends_with("output directory exists and is not empty"));
+        assert!(e
+            .to_string()
+            .ends_with("output directory exists and is not empty"));
         let staged = StagedDir::new(&out, "model", true).unwrap();
         fs::write(staged.path().join("new"), "1").unwrap();
         staged.commit().unwrap();
@@ -400,7 +402,10 @@ mod tests {
         // An empty destination directory is replaced.
         let empty = dir.path().join("empty");
         fs::create_dir(&empty).unwrap();
-        StagedDir::new(&empty, "x", false).unwrap().commit().unwrap();
+        StagedDir::new(&empty, "x", false)
+            .unwrap()
+            .commit()
+            .unwrap();
         assert!(empty.is_dir());
     }
 }

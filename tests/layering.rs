@@ -18,7 +18,10 @@ fn layer_order() -> Vec<String> {
         .split("<!-- layer order -->")
         .nth(1)
         .expect("ARCHITECTURE.md has a `<!-- layer order -->` block");
-    let block = after.split("```").nth(1).expect("a fenced block after the marker");
+    let block = after
+        .split("```")
+        .nth(1)
+        .expect("a fenced block after the marker");
     block
         .lines()
         .skip(1) // the fence's info string
@@ -88,7 +91,12 @@ fn imported_modules(text: &str) -> BTreeSet<String> {
 /// The top-level module a source file belongs to (`src/panel/build.rs` -> `panel`).
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_string()
 }
 
@@ -96,7 +104,11 @@ fn module_of(src: &Path, file: &Path) -> String {
 fn pipeline_modules_import_only_modules_above_them() {
     let order = layer_order();
     assert!(order.len() > 10, "layer order too short: {order:?}");
-    assert_eq!(order.last().map(String::as_str), Some("sim"), "sim must be last");
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("sim"),
+        "sim must be last"
+    );
     let src = repo().join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -135,7 +147,10 @@ fn pipeline_modules_import_only_modules_above_them() {
     }
     // Every listed module exists, so the map stays true.
     for m in &order {
-        assert!(modules.contains(m), "ARCHITECTURE.md lists '{m}', which src/ lacks");
+        assert!(
+            modules.contains(m),
+            "ARCHITECTURE.md lists '{m}', which src/ lacks"
+        );
     }
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }

@@ -566,37 +566,7 @@ pub fn encode(e: EncodeRequest) -> anyhow::Result<()> {
     let inputs = genomic::model_inputs(source.as_mut(), config, panel, None, &e.options)?;
     let images = &inputs.images;
     let layout = &images.layout;
-    // The table: one column per pixel would be huge; write each tile's mean pixel per
-    // channel (the uniform fill's value), named <trait>_c<k>.
-    let mut text = String::from("IID");
-    for t in &layout.tile_order {
-        for c in 0..layout.channels {
-            text.push_str(&format!("\t{t}_c{}", c + 1));
-        }
-    }
-    text.push('\n');
-    for (i, id) in images.ids.iter().enumerate() {
-        text.push_str(id);
-        for (tile, _) in layout.tile_order.iter().enumerate() {
-            let (y0, x0) = layout.tile_origin(tile);
-            for c in 0..layout.channels {
-                let mut sum = 0u32;
-                for y in y0..y0 + layout.tile {
-                    for x in x0..x0 + layout.tile {
-                        sum += u32::from(images.pixel(i, c, y, x));
-                    }
-                }
-                let mean = f64::from(sum) / (layout.tile * layout.tile) as f64;
-                text.push_str(&format!("\t{mean:.2}"));
-            }
-        }
-        text.push('\n');
-    }
-    let mut set = medgem_prs::util::OutputSet::new();
-    set.write_with(&e.out, |w| std::io::Write::write_all(w, text.as_bytes()))
-        .with_context(|| format!("{}: cannot write", e.out.display()))?;
-    set.commit()
-        .with_context(|| format!("{}: cannot write", e.out.display()))?;
+    encode::image::write_tile_table(&e.out, images)?;
     if let Some(dir) = &e.png {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;

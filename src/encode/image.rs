@@ -383,6 +383,49 @@ pub fn render(
     })
 }
 
+/// The table of `encode --out`: `IID`, then each tile's mean pixel value per channel
+/// (`<trait>_c<k>`, two decimals): for the uniform fill the tile's one value, for the
+/// regional fill its segments' mean. One column per pixel would be 64 times wider.
+pub fn tile_table(images: &Images) -> String {
+    use std::fmt::Write as _;
+    let layout = &images.layout;
+    let mut text = String::from("IID");
+    for t in &layout.tile_order {
+        for c in 0..layout.channels {
+            let _ = write!(text, "\t{t}_c{}", c + 1);
+        }
+    }
+    text.push('\n');
+    for (i, id) in images.ids.iter().enumerate() {
+        text.push_str(id);
+        for (tile, _) in layout.tile_order.iter().enumerate() {
+            let (y0, x0) = layout.tile_origin(tile);
+            for c in 0..layout.channels {
+                let mut sum = 0u32;
+                for y in y0..y0 + layout.tile {
+                    for x in x0..x0 + layout.tile {
+                        sum += u32::from(images.pixel(i, c, y, x));
+                    }
+                }
+                let mean = f64::from(sum) / (layout.tile * layout.tile) as f64;
+                let _ = write!(text, "\t{mean:.2}");
+            }
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// Writes [`tile_table`] to `path`, atomically.
+pub fn write_tile_table(path: &std::path::Path, images: &Images) -> Result<(), EncodeError> {
+    let text = tile_table(images);
+    let mut set = crate::util::OutputSet::new();
+    set.write_with(path, |w| w.write_all(text.as_bytes()))
+        .map_err(|e| EncodeError::io(path, e))?;
+    set.commit().map_err(|e| EncodeError::io(path, e))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

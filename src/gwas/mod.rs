@@ -240,10 +240,12 @@ pub fn run(
     options: &GwasOptions,
     out: &Path,
 ) -> Result<GwasSummary, GwasError> {
-    let write_err = |source| GwasError::Write(crate::util::PathIoError {
-        path: out.to_path_buf(),
-        source,
-    });
+    let write_err = |source| {
+        GwasError::Write(crate::util::PathIoError {
+            path: out.to_path_buf(),
+            source,
+        })
+    };
     // Check the configuration before creating anything.
     let model = build_model(source, table, options)?;
     let mut set = OutputSet::new();
@@ -276,10 +278,12 @@ fn stream(
     w: &mut dyn Write,
     out: &Path,
 ) -> Result<GwasSummary, GwasError> {
-    let write_err = |source| GwasError::Write(crate::util::PathIoError {
-        path: out.to_path_buf(),
-        source,
-    });
+    let write_err = |source| {
+        GwasError::Write(crate::util::PathIoError {
+            path: out.to_path_buf(),
+            source,
+        })
+    };
     let mut summary = GwasSummary {
         binary: model.binary,
         n_samples: model.samples.len(),

@@ -52,10 +52,12 @@ fn decode_error(path: &Path, message: impl Into<String>) -> ImagingError {
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, ImagingError> {
-    std::fs::read(path).map_err(|source| ImagingError::Io(crate::util::PathIoError {
-        path: path.to_path_buf(),
-        source,
-    }))
+    std::fs::read(path).map_err(|source| {
+        ImagingError::Io(crate::util::PathIoError {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
 }
 
 /// Recognises the format from the first bytes of the file.

@@ -14,10 +14,12 @@ pub const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "dcm", "dicom"];
 /// The image files of a folder, sorted by name: files with an image extension
 /// ([`IMAGE_EXTENSIONS`]) or none, leaving out hidden files and `DICOMDIR`.
 pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>, ImagingError> {
-    let io = |source| ImagingError::Io(crate::util::PathIoError {
-        path: dir.to_path_buf(),
-        source,
-    });
+    let io = |source| {
+        ImagingError::Io(crate::util::PathIoError {
+            path: dir.to_path_buf(),
+            source,
+        })
+    };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();

@@ -60,7 +60,9 @@ pub enum ModelError {
         covariate: usize,
     },
     /// A label marked present that is not 0 or 1.
-    #[error("invalid model data: sample {sample} outcome {outcome} has label {value}, expected 0 or 1")]
+    #[error(
+        "invalid model data: sample {sample} outcome {outcome} has label {value}, expected 0 or 1"
+    )]
     Label {
         /// 0-based sample row.
         sample: usize,

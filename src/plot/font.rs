@@ -2,7 +2,6 @@
 //! ASCII fallbacks of characters it lacks. The SVG names a monospace font with the same
 //! advance, so layouts computed here fit both pictures.
 
-
 /// The bitmap font: 5 × 7 glyphs on a 6-column advance (one blank column between letters).
 pub(super) const GLYPH_COLS: usize = 5;
 pub(super) const GLYPH_ROWS: usize = 7;
@@ -122,7 +121,6 @@ pub(super) const FONT: [[u8; GLYPH_COLS]; (LAST_GLYPH - FIRST_GLYPH + 1) as usiz
     [0x08, 0x04, 0x08, 0x10, 0x08], // '~'
 ];
 
-
 /// Control characters (line breaks, tabs: XML 1.0 does not allow most of them, and one line
 /// of text cannot show them) as spaces.
 pub(super) fn clean(s: &str) -> String {
@@ -225,7 +223,6 @@ pub(super) fn fit(text: &str, max_width: f64) -> String {
     out.push_str(ELLIPSIS);
     out
 }
-
 
 /// The glyph of a printable ASCII byte (`?` for any other).
 pub(super) fn glyph(b: u8) -> &'static [u8; GLYPH_COLS] {

@@ -20,7 +20,11 @@ pub(super) fn segment_distance(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f
 
 /// The "on" pieces of a polyline dashed `on`, `off` (the pattern runs on across vertices, as
 /// SVG's `stroke-dasharray` does).
-pub(super) fn dash_segments(points: &[(f64, f64)], on: f64, off: f64) -> Vec<((f64, f64), (f64, f64))> {
+pub(super) fn dash_segments(
+    points: &[(f64, f64)],
+    on: f64,
+    off: f64,
+) -> Vec<((f64, f64), (f64, f64))> {
     let period = on + off;
     let mut out = Vec::new();
     if !(on > 0.0 && off >= 0.0) {
@@ -129,7 +133,12 @@ impl Raster {
     }
 
     /// A filled rectangle (corners in user units), edges anti-aliased by the covered area.
-    pub(super) fn fill_rect(&mut self, (x0, y0): (f64, f64), (x1, y1): (f64, f64), colour: [u8; 3]) {
+    pub(super) fn fill_rect(
+        &mut self,
+        (x0, y0): (f64, f64),
+        (x1, y1): (f64, f64),
+        colour: [u8; 3],
+    ) {
         let s = self.scale as f64;
         let (x0, x1, y0, y1) = (x0 * s, x1 * s, y0 * s, y1 * s);
         let (Some((px0, px1)), Some((py0, py1))) = (
@@ -217,7 +226,13 @@ impl Raster {
     /// Bitmap text with its box's top-left corner at `left`, `top` (user units). Rotated text
     /// is drawn into its own buffer and transposed onto the canvas, turned 90° counter-clockwise
     /// (reading bottom to top). Pixels off the canvas are dropped.
-    pub(super) fn text(&mut self, (left, top): (f64, f64), text: &str, colour: [u8; 3], rotated: bool) {
+    pub(super) fn text(
+        &mut self,
+        (left, top): (f64, f64),
+        text: &str,
+        colour: [u8; 3],
+        rotated: bool,
+    ) {
         let (w, h, ink) = text_mask(text, TEXT_SCALE * self.scale);
         let s = self.scale as f64;
         let (left, top) = ((left * s).round() as i64, (top * s).round() as i64);

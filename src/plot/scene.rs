@@ -56,7 +56,6 @@ pub(super) const GRID: [u8; 3] = [225, 225, 225];
 pub(super) const DIAGONAL: [u8; 3] = [150, 150, 150];
 pub(super) const LEGEND_BORDER: [u8; 3] = [170, 170, 170];
 
-
 /// One curve of a [`LinePlot`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
@@ -401,7 +400,6 @@ impl Axes {
     }
 }
 
-
 /// A range that can be divided by: see [`LinePlot::x_range`].
 pub(super) fn usable((lo, hi): (f64, f64)) -> (f64, f64) {
     if lo.is_finite() && hi.is_finite() && lo != hi {
@@ -435,7 +433,6 @@ pub(super) fn tick(x: f64) -> String {
     }
     s
 }
-
 
 /// A horizontal text shape for `text` at `top`, `x` being its left edge, centre or right edge
 /// by `anchor`; fitted to the canvas width and moved inside the canvas.

@@ -36,7 +36,6 @@ pub(super) fn escape(s: &str) -> String {
     out
 }
 
-
 impl Shape {
     pub(super) fn write_svg(&self, svg: &mut String) {
         match self {

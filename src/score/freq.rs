@@ -37,10 +37,12 @@ impl FreqTable {
     /// Reads a plink2 `.afreq` (`#CHROM ID REF ALT [PROVISIONAL_REF?] ALT_FREQS OBS_CT`) or a
     /// plink 1.9 `.frq` (`CHR SNP A1 A2 MAF NCHROBS`) file; the header tells which.
     pub fn read(path: &Path) -> Result<FreqTable, FreqError> {
-        let io_err = |source| FreqError::Io(crate::util::PathIoError {
-            path: path.to_path_buf(),
-            source,
-        });
+        let io_err = |source| {
+            FreqError::Io(crate::util::PathIoError {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
         let reader = BufReader::new(File::open(path).map_err(io_err)?);
         let mut lines = reader.lines();
         let header = match lines.next() {

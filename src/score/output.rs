@@ -70,10 +70,12 @@ pub enum OutputError {
 }
 
 fn io_err(path: &Path) -> impl Fn(io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io(crate::util::PathIoError {
-        path: path.to_path_buf(),
-        source,
-    })
+    move |source| {
+        OutputError::Io(crate::util::PathIoError {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
 }
 
 impl Sscore {

@@ -170,10 +170,12 @@ pub enum SimError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
-    move |source| SimError::Io(crate::util::PathIoError {
-        path: path.to_path_buf(),
-        source,
-    })
+    move |source| {
+        SimError::Io(crate::util::PathIoError {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
 }
 
 /// What a run produced, for the closing message.

@@ -712,10 +712,12 @@ pub enum PhantomError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PhantomError + '_ {
-    move |source| PhantomError::Io(crate::util::PathIoError {
-        path: path.to_path_buf(),
-        source,
-    })
+    move |source| {
+        PhantomError::Io(crate::util::PathIoError {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
 }
 
 /// Writes `pixels` (`size × size`, row-major) as an 8-bit grayscale PNG.
@@ -912,10 +914,12 @@ fn relocate(e: PhantomError, staging: &Path, out: &Path) -> PhantomError {
         Err(_) => path,
     };
     match e {
-        PhantomError::Io(crate::util::PathIoError { path, source }) => PhantomError::Io(crate::util::PathIoError {
-            path: fix(path),
-            source,
-        }),
+        PhantomError::Io(crate::util::PathIoError { path, source }) => {
+            PhantomError::Io(crate::util::PathIoError {
+                path: fix(path),
+                source,
+            })
+        }
         PhantomError::Png { path, source } => PhantomError::Png {
             path: fix(path),
             source,
