@@ -2,15 +2,19 @@
 //! ASCII fallbacks of characters it lacks. The SVG names a monospace font with the same
 //! advance, so layouts computed here fit both pictures.
 
-/// The bitmap font: 5 × 7 glyphs on a 6-column advance (one blank column between letters).
+/// Columns of a glyph, one byte each in [`FONT`]. The bitmap font has 5 × 7 glyphs on a
+/// 6-column advance (one blank column between letters).
 pub(super) const GLYPH_COLS: usize = 5;
+/// Rows of a glyph: bits 0 (top) to 6 of each column byte.
 pub(super) const GLYPH_ROWS: usize = 7;
+/// Font pixels from one character's left edge to the next's.
 pub(super) const GLYPH_ADVANCE: usize = 6;
 /// User units per font pixel: a 5 × 7 glyph at 1 unit per pixel is too small to read on a
 /// 560-unit canvas, at 2 it is the size of ordinary 10-point text in a report.
 pub(super) const TEXT_SCALE: usize = 2;
-/// Height of a line of text and width of one character, in user units.
+/// Height of a line of text, in user units.
 pub(super) const TEXT_H: f64 = (GLYPH_ROWS * TEXT_SCALE) as f64;
+/// Advance of one character (its width plus the gap to the next), in user units.
 pub(super) const CHAR_W: f64 = (GLYPH_ADVANCE * TEXT_SCALE) as f64;
 
 /// What a truncated text ends with.
@@ -18,6 +22,7 @@ pub(super) const ELLIPSIS: &str = "...";
 
 /// The first glyph in [`FONT`] is ASCII 32 (space), the last 126 (`~`).
 pub(super) const FIRST_GLYPH: u8 = b' ';
+/// The last glyph in [`FONT`], ASCII 126 (`~`).
 pub(super) const LAST_GLYPH: u8 = b'~';
 
 /// The classic 5 × 7 glyphs of printable ASCII (32..=126), one byte per column from left to
@@ -257,4 +262,43 @@ pub(super) fn text_mask(text: &str, px: usize) -> (usize, usize, Vec<bool>) {
         }
     }
     (width, height, ink)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_glyph_differs_and_fits_in_seven_rows() {
+        for a in FIRST_GLYPH..=LAST_GLYPH {
+            assert_eq!(
+                *glyph(a) == [0; GLYPH_COLS],
+                a == b' ',
+                "glyph {:?}",
+                a as char
+            );
+            assert!(
+                glyph(a).iter().all(|&c| c >> GLYPH_ROWS == 0),
+                "{:?} row 8",
+                a as char
+            );
+            for b in a + 1..=LAST_GLYPH {
+                assert_ne!(glyph(a), glyph(b), "{:?} and {:?}", a as char, b as char);
+            }
+        }
+    }
+
+    #[test]
+    fn characters_the_font_lacks_become_close_ascii() {
+        assert_eq!(
+            raster_text("AUC 0.79–0.83 — 2×3 π"),
+            "AUC 0.79-0.83 - 2x3 p"
+        );
+        assert_eq!(raster_text("naïve ≥ 5…"), "naive >= 5...");
+        assert_eq!(raster_text("漢\t"), "? ");
+        // Cutting counts what the raster draws and keeps what the SVG shows.
+        let cut = fit("αβ–x".repeat(20).as_str(), 10.0 * CHAR_W);
+        assert!(cut.ends_with(ELLIPSIS) && cut.starts_with("αβ–x"), "{cut}");
+        assert!(text_width(&cut) <= 10.0 * CHAR_W);
+    }
 }

@@ -67,12 +67,16 @@ pub(super) struct Raster {
     pub(super) width: usize,
     /// Canvas height in pixels.
     pub(super) height: usize,
+    /// Pixels per user unit.
     scale: usize,
+    /// `height × width × 3` channel values, `R G B` per pixel.
     rgb: Vec<f32>,
+    /// Per-pixel coverage of the line being stroked, cleared as it is blended.
     mask: Vec<f32>,
 }
 
 impl Raster {
+    /// A white canvas of [`WIDTH`] × [`HEIGHT`] user units at `scale` pixels per unit.
     pub(super) fn new(scale: usize) -> Raster {
         let (width, height) = (WIDTH * scale, HEIGHT * scale);
         Raster {
@@ -84,6 +88,8 @@ impl Raster {
         }
     }
 
+    /// Draws one shape over what is there (shapes come back to front); an outline is four
+    /// filled rectangles, text is in [`INK`].
     pub(super) fn draw(&mut self, shape: &Shape) {
         match shape {
             Shape::Rect {
@@ -250,10 +256,61 @@ impl Raster {
         }
     }
 
+    /// The 8-bit RGB pixels, each channel rounded to the nearest integer.
     pub(super) fn into_rgb(self) -> Vec<u8> {
         self.rgb
             .into_iter()
             .map(|v| v.round().clamp(0.0, 255.0) as u8)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::fixtures::pixel;
+
+    #[test]
+    fn text_ink_stays_in_its_box() {
+        let mut raster = Raster::new(1);
+        raster.text((100.0, 50.0), "AUC", INK, false);
+        let rgb = raster.into_rgb();
+        let width = 3.0 * CHAR_W - TEXT_SCALE as f64;
+        assert_eq!(text_width("AUC"), width);
+        let (x0, x1, y0, y1) = (100, 100 + width as usize, 50, 50 + TEXT_H as usize);
+        let mut per_letter = [0usize; 3];
+        for y in 0..HEIGHT {
+            for x in 0..WIDTH {
+                if pixel(&rgb, WIDTH, x, y) == WHITE {
+                    continue;
+                }
+                assert!(
+                    (x0..x1).contains(&x) && (y0..y1).contains(&y),
+                    "ink at {x},{y}"
+                );
+                per_letter[(x - x0) / CHAR_W as usize] += 1;
+            }
+        }
+        assert!(per_letter.iter().all(|&n| n > 0), "{per_letter:?}");
+    }
+
+    #[test]
+    fn rotated_text_is_the_text_turned_counter_clockwise() {
+        let (w, h, ink) = text_mask("AUC", TEXT_SCALE);
+        let mut raster = Raster::new(1);
+        raster.text((20.0, 100.0), "AUC", INK, true);
+        let rgb = raster.into_rgb();
+        for y in 0..HEIGHT {
+            for x in 0..WIDTH {
+                let inked = pixel(&rgb, WIDTH, x, y) != WHITE;
+                let expected = (20..20 + h).contains(&x)
+                    && (100..100 + w).contains(&y)
+                    && ink[(x - 20) * w + (w - 1 - (y - 100))];
+                assert_eq!(inked, expected, "{x},{y}");
+            }
+        }
+        // The first letter is at the bottom.
+        let a_rows = (100 + w - CHAR_W as usize)..(100 + w);
+        assert!((20..20 + h).any(|x| a_rows.clone().any(|y| pixel(&rgb, WIDTH, x, y) != WHITE)));
     }
 }

@@ -12,13 +12,17 @@ use super::*;
 /// [`TICK_INTERVALS`] wide and high, so the 1-unit frame and grid lines fall on whole pixels at
 /// every integer scale (crisp, not smeared over two pixels).
 pub(super) const PLOT_LEFT: f64 = 84.5;
+/// Right edge of the plot area (see [`PLOT_LEFT`]).
 pub(super) const PLOT_RIGHT: f64 = 534.5;
+/// Top edge of the plot area (see [`PLOT_LEFT`]).
 pub(super) const PLOT_TOP: f64 = 44.5;
+/// Bottom edge of the plot area (see [`PLOT_LEFT`]).
 pub(super) const PLOT_BOTTOM: f64 = 414.5;
 /// Ticks at 0, 0.2, …, 1 of each range.
 pub(super) const TICK_INTERVALS: usize = 5;
-/// Outward tick marks, and the gap between a tick mark and its label.
+/// Length of the outward tick marks.
 pub(super) const TICK_LENGTH: f64 = 5.0;
+/// Gap between a tick mark and its label.
 pub(super) const TICK_LABEL_GAP: f64 = 4.0;
 /// Top of the title's text box.
 pub(super) const TITLE_TOP: f64 = 14.0;
@@ -30,12 +34,15 @@ pub(super) const Y_LABEL_LEFT: f64 = 14.0;
 pub(super) const Y_LABEL_GAP: f64 = 6.0;
 /// Text keeps at least this far from the canvas edges.
 pub(super) const EDGE_PAD: f64 = 6.0;
-/// Data lines: width, dash pattern (on, off) and marker radius.
+/// Width of data lines (series and their legend samples).
 pub(super) const LINE_WIDTH: f64 = 2.0;
+/// Dash pattern of dashed series (on, off), as SVG's `stroke-dasharray`.
 pub(super) const DASH: (f64, f64) = (8.0, 5.0);
+/// Radius of a series' point markers.
 pub(super) const MARKER_RADIUS: f64 = 3.5;
 /// The y = x reference line: thinner, finer dashes and grey, so it reads as a guide.
 pub(super) const DIAGONAL_WIDTH: f64 = 1.5;
+/// Dash pattern of the y = x reference line (on, off).
 pub(super) const DIAGONAL_DASH: (f64, f64) = (6.0, 4.0);
 /// Frame, grid and tick lines.
 pub(super) const THIN: f64 = 1.0;
@@ -43,17 +50,28 @@ pub(super) const THIN: f64 = 1.0;
 /// vertical one on a half unit so that row centres, and so the 2-unit swatches, are on whole
 /// units), row height, swatch length and the gap between swatch and label.
 pub(super) const LEGEND_INSET: f64 = 10.0;
+/// Legend box: horizontal inner padding.
 pub(super) const LEGEND_PAD_X: f64 = 8.0;
+/// Legend box: vertical inner padding (on a half unit, see [`LEGEND_INSET`]).
 pub(super) const LEGEND_PAD_Y: f64 = 4.5;
+/// Legend box: height of one row.
 pub(super) const LEGEND_ROW: f64 = 22.0;
+/// Legend box: length of a series' line sample.
 pub(super) const SWATCH: f64 = 28.0;
+/// Legend box: gap between the line sample and the label.
 pub(super) const SWATCH_GAP: f64 = 8.0;
 
+/// Background and legend fill.
 pub(super) const WHITE: [u8; 3] = [255, 255, 255];
+/// Text: a near-black that is softer on white than pure black.
 pub(super) const INK: [u8; 3] = [34, 34, 34];
+/// Frame and tick marks.
 pub(super) const AXIS: [u8; 3] = [0, 0, 0];
+/// Grid lines: light, so that they guide the eye without competing with the data.
 pub(super) const GRID: [u8; 3] = [225, 225, 225];
+/// The y = x reference line.
 pub(super) const DIAGONAL: [u8; 3] = [150, 150, 150];
+/// The legend box's outline.
 pub(super) const LEGEND_BORDER: [u8; 3] = [170, 170, 170];
 
 /// One curve of a [`LinePlot`].
@@ -66,7 +84,7 @@ pub struct Series {
     /// `(x, y)` in data units, in drawing order. Values outside the plot's ranges are clamped
     /// to its edges; points with a NaN coordinate are skipped.
     pub points: Vec<(f64, f64)>,
-    /// Line (and marker) colour, sRGB; [`PALETTE`](super::PALETTE) holds colour-blind safe ones.
+    /// Line (and marker) colour, sRGB; [`PALETTE`] holds colour-blind safe ones.
     pub color: [u8; 3],
     /// A filled circle at every point: for curves of few points (calibration bins), where the
     /// points are the data and the line only guides the eye.
@@ -354,11 +372,14 @@ impl LinePlot {
 
 /// The ranges of the two axes and the map from data to user units.
 pub(super) struct Axes {
+    /// The x range (left, right), made usable by [`usable`].
     x: (f64, f64),
+    /// The y range (bottom, top), made usable by [`usable`].
     y: (f64, f64),
 }
 
 impl Axes {
+    /// The axes of a plot with these data ranges (degenerate ones replaced, see [`usable`]).
     pub(super) fn new(x: (f64, f64), y: (f64, f64)) -> Axes {
         Axes {
             x: usable(x),
@@ -371,6 +392,7 @@ impl Axes {
         self.x.0 + f * (self.x.1 - self.x.0)
     }
 
+    /// Data value at fraction `f` of the y range.
     pub(super) fn y_at(&self, f: f64) -> f64 {
         self.y.0 + f * (self.y.1 - self.y.0)
     }
@@ -461,8 +483,11 @@ pub(super) fn label(text: &str, x: f64, top: f64, anchor: Anchor) -> Shape {
 /// in the bitmap font, and centred text should stay centred.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Anchor {
+    /// `left` is the text's left edge (SVG `text-anchor="start"`).
     Start,
+    /// The text is centred on its box (`text-anchor="middle"`).
     Middle,
+    /// The box's right edge is the text's end (`text-anchor="end"`).
     End,
 }
 
@@ -471,44 +496,236 @@ pub(super) enum Anchor {
 pub(super) enum Shape {
     /// A filled axis-aligned rectangle.
     Rect {
+        /// Left edge.
         x0: f64,
+        /// Top edge.
         y0: f64,
+        /// Right edge.
         x1: f64,
+        /// Bottom edge.
         y1: f64,
+        /// Fill colour, sRGB.
         colour: [u8; 3],
     },
     /// A rectangle's outline, the stroke centred on its edges.
     Outline {
+        /// Left edge (the stroke's centre line).
         x0: f64,
+        /// Top edge.
         y0: f64,
+        /// Right edge.
         x1: f64,
+        /// Bottom edge.
         y1: f64,
+        /// Stroke width.
         width: f64,
+        /// Stroke colour, sRGB.
         colour: [u8; 3],
     },
     /// An open line through `points` with round caps and joins; `series` marks a data series
     /// (an SVG `<polyline>`; other lines are two-point `<line>`s).
     Line {
+        /// Vertices in drawing order.
         points: Vec<(f64, f64)>,
+        /// Stroke width.
         width: f64,
+        /// Stroke colour, sRGB.
         colour: [u8; 3],
+        /// Dash pattern (on, off), or `None` for a solid line.
         dash: Option<(f64, f64)>,
+        /// Whether this is a data series (written as `<polyline class="series">`).
         series: bool,
     },
+    /// A filled disc: a point marker.
     Circle {
+        /// Centre, x.
         cx: f64,
+        /// Centre, y.
         cy: f64,
+        /// Radius.
         r: f64,
+        /// Fill colour, sRGB.
         colour: [u8; 3],
     },
     /// Text whose bitmap-font box is `width` × [`TEXT_H`] with its top-left corner at (`left`,
     /// `top`); rotated text reads bottom to top and its box is [`TEXT_H`] × `width`.
     Text {
+        /// Left edge of the box.
         left: f64,
+        /// Top edge of the box.
         top: f64,
+        /// Length of the text in the bitmap font ([`text_width`]).
         width: f64,
+        /// The text, as the SVG shows it (the raster draws its [`raster_text`]).
         text: String,
+        /// Where the SVG anchors the text in its box.
         anchor: Anchor,
+        /// Turned 90° counter-clockwise (the y-axis label).
         rotated: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::fixtures::*;
+
+    #[test]
+    fn png_decodes_to_the_reported_size_and_scale_2_doubles_it() {
+        let plot = roc();
+        let mut sizes = Vec::new();
+        for scale in [1, 2] {
+            let (w, h, rgb) = plot.to_rgb(scale);
+            assert_eq!(rgb.len(), w * h * 3);
+            let png = plot.to_png(scale).unwrap();
+            let mut reader = png::Decoder::new(png.as_slice()).read_info().unwrap();
+            let mut buf = vec![0; reader.output_buffer_size()];
+            let info = reader.next_frame(&mut buf).unwrap();
+            assert_eq!((info.width as usize, info.height as usize), (w, h));
+            assert_eq!(info.color_type, png::ColorType::Rgb);
+            assert_eq!(&buf[..info.buffer_size()], rgb.as_slice());
+            sizes.push((w, h));
+        }
+        assert_eq!(sizes[0], (WIDTH, HEIGHT));
+        assert_eq!(sizes[1], (2 * WIDTH, 2 * HEIGHT));
+        assert_eq!(plot.to_rgb(0).0, WIDTH, "scale 0 is taken as 1");
+    }
+
+    #[test]
+    fn series_colour_appears_at_its_middle_point_and_not_without_it() {
+        let plot = roc();
+        let axes = Axes::new(plot.x_range, plot.y_range);
+        let middle = axes.map(plot.series[0].points[1]).unwrap();
+        for scale in [1, 2] {
+            let n = count_near(&plot, scale, middle, 2 * scale, PALETTE[0]);
+            assert!(
+                n >= 3,
+                "scale {scale}: {n} pixels of the series colour at its point"
+            );
+        }
+        let mut without = plot.clone();
+        without.series.remove(0);
+        let (_, _, rgb) = without.to_rgb(1);
+        let left = rgb
+            .chunks_exact(3)
+            .filter(|p| near([p[0], p[1], p[2]], PALETTE[0], 24))
+            .count();
+        assert_eq!(left, 0, "pixels of a removed series' colour");
+        // The other series is still there.
+        let other = axes.map(plot.series[1].points[1]).unwrap();
+        assert!(count_near(&without, 1, other, 3, PALETTE[1]) >= 3);
+    }
+
+    #[test]
+    fn ticks_have_at_most_two_decimals() {
+        let ticks: Vec<String> = [0.0, 0.2, 0.6000000000000001, 1.0, -0.004, 250.0, 0.015]
+            .iter()
+            .map(|&v| tick(v))
+            .collect();
+        assert_eq!(
+            ticks,
+            ["0", "0.2", "0.6", "1", "0", "250", "0.01"].map(String::from)
+        );
+        let svg = roc().to_svg();
+        for t in ["0", "0.2", "0.4", "0.6", "0.8", "1"] {
+            assert!(svg.contains(&format!(">{t}</text>")), "tick {t}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_points_are_clamped_into_the_plot_area() {
+        let mut plot = roc();
+        plot.diagonal = false;
+        plot.series = vec![Series {
+            label: "wild".into(),
+            points: vec![
+                (-1.0, 2.0),
+                (0.5, 0.5),
+                (3.0, -5.0),
+                (f64::NAN, 0.2),
+                (0.6, f64::INFINITY),
+            ],
+            color: PALETTE[0],
+            markers: true,
+            dashed: false,
+        }];
+        let svg = plot.to_svg();
+        let line = svg.lines().find(|l| l.starts_with("<polyline")).unwrap();
+        let points = line
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let coords: Vec<(f64, f64)> = points
+            .split(' ')
+            .map(|p| {
+                let (x, y) = p.split_once(',').unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(coords.len(), 4, "the NaN point is skipped");
+        assert_eq!(coords[0], (PLOT_LEFT, PLOT_TOP));
+        assert_eq!(coords[2], (PLOT_RIGHT, PLOT_BOTTOM));
+        assert_eq!(coords[3].1, PLOT_TOP);
+
+        // The raster: the colour at the clamped corner, none outside the plot area (beyond
+        // half a marker).
+        assert!(count_near(&plot, 1, (PLOT_LEFT, PLOT_TOP), 2, PALETTE[0]) > 0);
+        let (w, h, rgb) = plot.to_rgb(1);
+        let margin = MARKER_RADIUS + 1.0;
+        for y in 0..h {
+            for x in 0..w {
+                if near(pixel(&rgb, w, x, y), PALETTE[0], 40) {
+                    let (x, y) = (x as f64 + 0.5, y as f64 + 0.5);
+                    assert!(
+                        x > PLOT_LEFT - margin
+                            && x < PLOT_RIGHT + margin
+                            && y > PLOT_TOP - margin
+                            && y < PLOT_BOTTOM + margin,
+                        "series colour at {x},{y}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn empty_and_degenerate_plots_render() {
+        let empty = LinePlot {
+            title: String::new(),
+            x_label: String::new(),
+            y_label: String::new(),
+            x_range: (1.0, 1.0),
+            y_range: (f64::NAN, f64::INFINITY),
+            diagonal: true,
+            series: Vec::new(),
+        };
+        let svg = empty.to_svg();
+        assert!(!svg.contains("<polyline"));
+        assert!(empty.to_png(1).is_ok());
+
+        let mut plot = roc();
+        plot.title = "a very long title ".repeat(10);
+        plot.y_label = "a very long axis label ".repeat(10);
+        plot.series[0].points.clear();
+        plot.series[1].points.truncate(1);
+        plot.series.extend((0..30).map(|i| Series {
+            label: format!("series {i} with a label far too long to fit in the legend box"),
+            points: vec![(0.1, 0.1 * f64::from(i % 10))],
+            color: PALETTE[i as usize % PALETTE.len()],
+            markers: false,
+            dashed: i % 2 == 0,
+        }));
+        let svg = plot.to_svg();
+        assert!(
+            svg.contains(">(18 more)</text>"),
+            "legend rows beyond the plot area"
+        );
+        assert!(svg.contains("a very long title a very long title"));
+        let (w, h, rgb) = plot.to_rgb(2);
+        assert_eq!(rgb.len(), w * h * 3);
+        assert!(plot.to_png(2).is_ok());
+    }
 }
