@@ -113,14 +113,11 @@ impl GenomicModelConfig {
         if let Some(model) = raw.value.get_mut("model") {
             ModelConfig::fill_defaults(model);
         }
-        let path = raw.path.clone();
-        let c: GenomicModelConfig = raw.fields("model ")?;
-        let check = RawConfig {
-            path,
-            modality: Modality::Genomic,
-            value: serde_json::Value::Null,
-        };
-        check.check_version(c.format_version, GENOMIC_FORMAT_VERSION, "model ")?;
+        let c: GenomicModelConfig = raw.typed(
+            "model ",
+            |c: &GenomicModelConfig| c.format_version,
+            GENOMIC_FORMAT_VERSION,
+        )?;
         c.model.validate()?;
         Ok(c)
     }

@@ -70,13 +70,32 @@ impl RawConfig {
 
     /// Refuses a format version this build does not read; `what` names the kind.
     pub fn check_version(&self, found: u32, reads: u32, what: &str) -> Result<(), ModelDirError> {
-        if found == reads {
-            Ok(())
-        } else {
-            Err(self.invalid(format!(
-                "{what}format version {found} (this build reads version {reads})"
-            )))
-        }
+        check_version(&self.path, found, reads, what)
+    }
+
+    /// The typed config ([`RawConfig::fields`]) whose format version (`version` of it)
+    /// must be `reads`: the one read path of every modality.
+    pub fn typed<T: DeserializeOwned>(
+        self,
+        what: &str,
+        version: impl Fn(&T) -> u32,
+        reads: u32,
+    ) -> Result<T, ModelDirError> {
+        let path = self.path.clone();
+        let c: T = self.fields(what)?;
+        check_version(&path, version(&c), reads, what)?;
+        Ok(c)
+    }
+}
+
+fn check_version(path: &Path, found: u32, reads: u32, what: &str) -> Result<(), ModelDirError> {
+    if found == reads {
+        Ok(())
+    } else {
+        Err(invalid(
+            path,
+            format!("{what}format version {found} (this build reads version {reads})"),
+        ))
     }
 }
 

@@ -79,14 +79,11 @@ impl ImageModelConfig {
                  use it without --modality image",
             ));
         }
-        let path = raw.path.clone();
-        let c: ImageModelConfig = raw.fields("imaging model ")?;
-        let check = RawConfig {
-            path,
-            modality: Modality::Image,
-            value: serde_json::Value::Null,
-        };
-        check.check_version(c.format_version, IMAGE_FORMAT_VERSION, "imaging model ")?;
+        let c: ImageModelConfig = raw.typed(
+            "imaging model ",
+            |c: &ImageModelConfig| c.format_version,
+            IMAGE_FORMAT_VERSION,
+        )?;
         c.model.validate()?;
         Ok(c)
     }
