@@ -52,6 +52,8 @@ fn run() -> &'static Run {
             "24",
             "--lr",
             "3e-3",
+            "--patience",
+            "5",
             "--quiet",
         ]);
         run_ok(&[

@@ -162,3 +162,58 @@ fn the_reader_sees_grouped_and_plain_imports_and_skips_comments() {
     let found: Vec<String> = imported_modules(text).into_iter().collect();
     assert_eq!(found, ["encode", "io", "panel", "score", "util"]);
 }
+
+/// Whether a source text (comments aside) reaches into `sim::architecture`, plainly or
+/// through a grouped import (`use crate::sim::{self, architecture::OUTCOMES}`).
+fn names_sim_architecture(text: &str) -> bool {
+    let target = ["sim", "::"].concat();
+    let inner = "architecture";
+    let code = text
+        .lines()
+        .map(|line| match line.find("//") {
+            Some(i) => &line[..i],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.match_indices(&target).any(|(i, _)| {
+        let rest = code[i + target.len()..].trim_start();
+        rest.starts_with(inner)
+            || rest
+                .strip_prefix('{')
+                .is_some_and(|g| g.split('}').next().unwrap_or("").contains(inner))
+    })
+}
+
+/// Issue 15: the simulator's generative truth (its outcome weights, its trait catalogue)
+/// must never reach the model path; only `sim` itself may read `sim::architecture`.
+#[test]
+fn nothing_outside_sim_reads_the_simulators_architecture() {
+    let root = repo();
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "benches", "examples"] {
+        if root.join(dir).is_dir() {
+            rust_files(&root.join(dir), &mut files);
+        }
+    }
+    let sim = root.join("src").join("sim");
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| !f.starts_with(&sim))
+        .filter(|f| names_sim_architecture(&std::fs::read_to_string(f).unwrap()))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "outside src/sim, these read the simulator's architecture module:\n{}",
+        offenders.join("\n")
+    );
+}
+
+#[test]
+fn the_architecture_probe_sees_plain_and_grouped_paths_and_skips_comments() {
+    let s = ["sim", "::"].concat();
+    assert!(names_sim_architecture(&format!("let o = medgem_prs::{s}architecture::OUTCOMES;")));
+    assert!(names_sim_architecture(&format!("use crate::{s}{{self, architecture::X}};")));
+    assert!(!names_sim_architecture(&format!("// {s}architecture\nuse crate::{s}phantom;")));
+}

@@ -44,6 +44,8 @@ fn trained() -> &'static (PathBuf, PathBuf) {
             &format!("{s}/genotypes.bed"),
             "--phenotypes",
             &format!("{s}/phenotypes.tsv"),
+            "--outcomes",
+            &format!("{s}/outcomes.toml"),
             "--panel",
             &format!("{s}/panel"),
             "--out",

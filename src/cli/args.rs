@@ -184,9 +184,41 @@ pub struct ModelArg {
 /// `--panel DIR`: the panel a model was trained on.
 #[derive(Args, Debug, Clone)]
 pub struct PanelArg {
-    /// The panel the model was trained on.
+    /// The panel the model was trained on (default: the copy inside the model directory;
+    /// checked by sha256 when given).
     #[arg(long, value_name = "DIR")]
     pub panel: Option<PathBuf>,
+}
+
+/// `--outcomes TOML` and `--query ID=ANCHORS`: outcomes to ask a trained model about,
+/// zero-shot, without retraining.
+#[derive(Args, Debug, Clone)]
+pub struct QueryArgs {
+    /// Outcome definitions (outcomes.toml: [[outcome]] id, name, trained, anchors,
+    /// prevalence). Outcomes the model has not seen are added as zero-shot queries from
+    /// their anchors; trained ones must match the model.
+    #[arg(long, value_name = "TOML")]
+    pub outcomes: Option<PathBuf>,
+    /// A zero-shot query: an outcome id and its anchor traits, e.g. 'I10=4080,4079' or
+    /// 'J45=-3062:0.5,30150' ('-': inversely related; ':w': a weight). Repeatable.
+    #[arg(long, value_name = "ID=ANCHORS")]
+    pub query: Vec<String>,
+}
+
+impl QueryArgs {
+    /// The definitions of `--outcomes` then `--query`, parsed and checked together.
+    pub fn read(&self) -> anyhow::Result<Vec<medgem_prs::model_dir::OutcomeDef>> {
+        use medgem_prs::model_dir::outcomes;
+        let mut defs = match &self.outcomes {
+            Some(path) => outcomes::read_file(path)?,
+            None => Vec::new(),
+        };
+        for q in &self.query {
+            defs.push(outcomes::parse_query(q)?);
+        }
+        outcomes::check_defs(&defs)?;
+        Ok(defs)
+    }
 }
 
 /// `--covariates TSV`: age, sex, BMI (and PCs) of the samples.

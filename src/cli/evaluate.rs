@@ -17,7 +17,7 @@ use medgem_prs::score::ScoreOptions;
 
 use super::args::{
     modality_conflicts, required, DeviceArg, MinOverlapArg, Modality, ModalityArg, ModelArg,
-    ModelGenotypeArgs, PanelArg,
+    ModelGenotypeArgs, PanelArg, QueryArgs,
 };
 use super::imaging::{self, ImageEvaluate};
 use super::model::{choose_model, score_options};
@@ -26,7 +26,7 @@ use super::prs::describe;
 #[derive(Args, Debug)]
 #[command(
     mut_args(modality_conflicts(
-        &["genotypes", "panel", "phenotypes"],
+        &["genotypes", "panel", "phenotypes", "outcomes", "query"],
         &["images", "labels"]
     )),
     mut_arg("model", |a| a.required_if_eq("modality", "image"))
@@ -40,6 +40,8 @@ pub struct EvaluateArgs {
     pub model: ModelArg,
     #[command(flatten)]
     pub panel: PanelArg,
+    #[command(flatten)]
+    pub queries: QueryArgs,
     /// Phenotype table: IID, age, sex, bmi (PCs), outcome columns (0/1/NA) and optionally
     /// a `split` column.
     #[arg(
@@ -119,6 +121,7 @@ pub struct GenomicEvaluate {
     open: OpenOptions,
     model: Option<PathBuf>,
     panel: Option<PathBuf>,
+    queries: Vec<medgem_prs::model_dir::OutcomeDef>,
     phenotypes: PathBuf,
     splits: Option<PathBuf>,
     score: ScoreOptions,
@@ -142,6 +145,7 @@ pub fn request(args: EvaluateArgs) -> anyhow::Result<EvaluateRequest> {
         genotypes,
         model: args.model.model,
         panel: args.panel.panel,
+        queries: args.queries.read()?,
         phenotypes,
         splits: args.splits,
         score: score_options(args.min_overlap.min_overlap, !quiet, None),
@@ -154,7 +158,7 @@ pub fn request(args: EvaluateArgs) -> anyhow::Result<EvaluateRequest> {
 
 /// Compares a genomic model with the linear baselines on the test split.
 pub fn run(e: GenomicEvaluate) -> anyhow::Result<()> {
-    let choice = choose_model(e.model.as_deref(), e.panel.as_deref())?;
+    let choice = choose_model(e.model.as_deref(), e.panel.as_deref(), &e.queries, e.quiet)?;
     let table = PhenoTable::read(&e.phenotypes)?;
     let mut source = io::open(&e.genotypes, &e.open)?;
     if !e.quiet {

@@ -10,7 +10,8 @@ use medgem_prs::defaults::{self, Defaults};
 use medgem_prs::encode;
 use medgem_prs::io::{self, OpenOptions};
 use medgem_prs::model::DeviceKind;
-use medgem_prs::model_dir::{self, genomic, GenomicModelConfig, ModelHyper};
+use medgem_prs::model_dir::genomic::QueryAction;
+use medgem_prs::model_dir::{self, genomic, GenomicModelConfig, ModelHyper, OutcomeDef};
 use medgem_prs::panel::matching::MatchOptions;
 use medgem_prs::pheno::PhenoTable;
 use medgem_prs::score::ScoreOptions;
@@ -18,8 +19,8 @@ use medgem_prs::train::TrainConfig;
 
 use super::args::{
     choice, modality_conflicts, required, CovariatesArg, DeviceArg, FillChoice, GenotypeArgs,
-    MinOverlapArg, Modality, ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg, SamplesArg,
-    ThreadsArg,
+    MinOverlapArg, Modality, ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg, QueryArgs,
+    SamplesArg, ThreadsArg,
 };
 use super::imaging::{self, ImageTrainArgs};
 use super::prs::describe;
@@ -27,7 +28,7 @@ use super::prs::describe;
 #[derive(Args, Debug)]
 #[command(
     mut_args(modality_conflicts(
-        &["genotypes", "phenotypes", "panel"],
+        &["genotypes", "phenotypes", "panel", "outcomes"],
         &imaging::IMAGE_TRAIN_ARGS
     )),
     mut_arg("panel", |a| a
@@ -52,6 +53,12 @@ pub struct TrainArgs {
         required_if_eq("modality", "genomic")
     )]
     pub phenotypes: Option<PathBuf>,
+    /// Outcome definitions (TOML, one [[outcome]] per outcome: id = its phenotype-table
+    /// column, name, trained = true|false, anchors = ["TRAIT", "-TRAIT", "TRAIT:0.5"] by
+    /// panel trait id, optional prevalence). Without it every 0/1/NA column that is not a
+    /// covariate or the split is trained, without anchors. Genomic models.
+    #[arg(long, value_name = "TOML")]
+    pub outcomes: Option<PathBuf>,
     #[command(flatten)]
     pub panel: PanelArg,
     #[command(flatten)]
@@ -62,9 +69,9 @@ pub struct TrainArgs {
     /// Model name recorded in config.json (default: the directory name).
     #[arg(long)]
     pub name: Option<String>,
-    /// Maximum passes over the training split.
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
+    /// Maximum passes over the training split (default: 30 genomic, 80 image).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
     #[command(flatten)]
     pub device: DeviceArg,
     /// Tile fill: uniform (the paper) or regional (64 genomic segments per tile).
@@ -78,17 +85,18 @@ pub struct TrainArgs {
     /// Samples per optimiser step (default: 256 genomic, 16 image).
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
-    /// Peak learning rate (AdamW).
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
+    /// Peak learning rate, AdamW (default: 0.001 genomic, 0.003 image).
+    #[arg(long, value_name = "LR")]
+    pub lr: Option<f64>,
     #[arg(long, default_value_t = 0.01)]
     pub weight_decay: f64,
     /// Fraction of the steps spent warming up before the cosine decay.
     #[arg(long, default_value_t = 0.05)]
     pub warmup: f64,
-    /// Stop after this many epochs without a better mean validation AUC.
-    #[arg(long, default_value_t = 5)]
-    pub patience: usize,
+    /// Stop after this many epochs without a better mean validation AUC (default: 5
+    /// genomic, 10 image: the small findings are learnt after long flat stretches).
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
     /// Seed of initialisation, shuffling, dropout and a random split: a fixed seed
     /// reproduces the run exactly on the CPU.
     #[arg(long, default_value_t = 42)]
@@ -128,7 +136,7 @@ pub struct TrainArgs {
 #[derive(Args, Debug)]
 #[command(
     mut_args(modality_conflicts(
-        &["genotypes", "samples", "panel", "covariates"],
+        &["genotypes", "samples", "panel", "covariates", "outcomes", "query"],
         &["images"]
     )),
     mut_arg("model", |a| a.required_if_eq("modality", "image"))
@@ -146,6 +154,8 @@ pub struct PredictArgs {
     pub panel: PanelArg,
     #[command(flatten)]
     pub covariates: CovariatesArg,
+    #[command(flatten)]
+    pub queries: QueryArgs,
     /// Output TSV: IID (image models: `image`), then one probability per outcome.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -250,11 +260,11 @@ pub(super) fn score_options(
 
 /// Checks shared by the training options of every modality.
 fn check_train_args(args: &TrainArgs) -> anyhow::Result<()> {
-    if args.epochs == 0 || args.batch_size == Some(0) {
+    if args.epochs == Some(0) || args.batch_size == Some(0) {
         bail!("--epochs and --batch-size must be at least 1");
     }
-    if !(args.lr > 0.0 && args.lr.is_finite()) {
-        bail!("--lr {}: expected a positive learning rate", args.lr);
+    if let Some(lr) = args.lr.filter(|lr| !(*lr > 0.0 && lr.is_finite())) {
+        bail!("--lr {lr}: expected a positive learning rate");
     }
     if args.heads == 0 || !args.d_model.is_multiple_of(args.heads) {
         bail!(
@@ -279,17 +289,21 @@ pub(super) fn hyper(args: &TrainArgs) -> ModelHyper {
 }
 
 /// The training-loop settings of `train`'s options.
+///
+/// Defaults differ by modality. Images: 80 epochs at lr 0.003 with patience 10 and batches of
+/// 16, because the small findings (nodule, pneumothorax) are learnt only after 25–50 epochs
+/// and long flat stretches; with 30 epochs at 0.001 and patience 5 they stayed near AUC 0.7
+/// on 800 phantoms (BENCHMARKS.md, "Imaging defaults").
 pub(super) fn train_config(args: &TrainArgs) -> TrainConfig {
+    let image = args.modality.modality == Modality::Image;
+    let pick = |genomic: usize, for_images: usize| if image { for_images } else { genomic };
     TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch_size.unwrap_or(match args.modality.modality {
-            Modality::Genomic => 256,
-            Modality::Image => 16,
-        }),
-        lr: args.lr,
+        epochs: args.epochs.unwrap_or(pick(30, 80)),
+        batch_size: args.batch_size.unwrap_or(pick(256, 16)),
+        lr: args.lr.unwrap_or(if image { 3e-3 } else { 1e-3 }),
         weight_decay: args.weight_decay,
         warmup_fraction: args.warmup,
-        patience: args.patience,
+        patience: args.patience.unwrap_or(pick(5, 10)),
         seed: args.seed,
         checkpoint_dir: args.checkpoint_dir.clone(),
         resume: args.resume,
@@ -321,6 +335,8 @@ pub struct GenomicTrain {
     genotypes: PathBuf,
     open: OpenOptions,
     phenotypes: PathBuf,
+    /// `--outcomes`, read; `None`: the table's 0/1 columns.
+    outcomes: Option<Vec<OutcomeDef>>,
     request: model_dir::TrainRequest,
     out: PathBuf,
     quiet: bool,
@@ -353,9 +369,14 @@ fn genomic_train_request(args: TrainArgs) -> anyhow::Result<GenomicTrain> {
             .data_description
             .clone()
             .unwrap_or_else(|| format!("{}", phenotypes.display())),
-        outcomes: medgem_prs::sim::architecture::outcome_definitions(),
+        outcomes: Vec::new(),
+    };
+    let outcomes = match &args.outcomes {
+        Some(path) => Some(model_dir::outcomes::read_file(path)?),
+        None => None,
     };
     Ok(GenomicTrain {
+        outcomes,
         open: args.genotypes.options.open_options()?,
         genotypes,
         phenotypes,
@@ -366,8 +387,24 @@ fn genomic_train_request(args: TrainArgs) -> anyhow::Result<GenomicTrain> {
 }
 
 /// Trains a genomic model.
-pub fn train(t: GenomicTrain) -> anyhow::Result<()> {
+pub fn train(mut t: GenomicTrain) -> anyhow::Result<()> {
     let table = PhenoTable::read(&t.phenotypes)?;
+    t.request.outcomes = match t.outcomes.take() {
+        Some(defs) => defs,
+        None => {
+            let defs = model_dir::outcomes::from_table(&table);
+            if !t.quiet && !defs.is_empty() {
+                eprintln!(
+                    "medgem-prs: no --outcomes: training the 0/1 columns of {} that are not \
+                     covariates or the split, without anchors: {} (zero-shot queries need \
+                     anchors: give --outcomes)",
+                    table.path().display(),
+                    defs.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
+                );
+            }
+            defs
+        }
+    };
     let mut source = io::open(&t.genotypes, &t.open)?;
     if !t.quiet {
         eprintln!(
@@ -415,6 +452,8 @@ pub(super) struct ModelChoice {
 pub(super) fn choose_model(
     model: Option<&Path>,
     panel: Option<&Path>,
+    queries: &[OutcomeDef],
+    quiet: bool,
 ) -> anyhow::Result<ModelChoice> {
     let (model, defaults, label) = match model {
         Some(dir) => (dir.to_path_buf(), None, dir.display().to_string()),
@@ -428,16 +467,44 @@ pub(super) fn choose_model(
             )
         }
     };
-    let config = GenomicModelConfig::read(&model)?;
+    let mut config = GenomicModelConfig::read(&model)?;
+    let own = model.join(genomic::PANEL_SUBDIR);
     let panel = match (panel, &defaults) {
         (Some(p), _) => p.to_path_buf(),
+        _ if own.join(medgem_prs::panel::manifest::MANIFEST_FILE).is_file() => own,
         (None, Some(d)) => d.panel_dir(),
         (None, None) => bail!(
-            "--panel: give the panel the model was trained on ('{}', sha256 {})",
+            "--panel: {} has no copy of its panel (a model written before medgem-prs 0.2 \
+             carried none); give the panel it was trained on ('{}', sha256 {})",
+            model.display(),
             config.panel.name,
             config.panel.sha256
         ),
     };
+    if !queries.is_empty() {
+        let actions = config.add_queries(queries)?;
+        if !quiet {
+            report_queries(&actions);
+        }
+        if !config.has_anchored_training() {
+            eprintln!(
+                "medgem-prs: warning: {} was trained without anchors (no --outcomes at \
+                 training), so the query map zero-shot outcomes go through never learned; \
+                 treat their probabilities as untested",
+                label
+            );
+        }
+    }
+    if !quiet {
+        let uncalibrated = config.uncalibrated();
+        if !uncalibrated.is_empty() {
+            eprintln!(
+                "medgem-prs: zero-shot outcomes without a prevalence have uncalibrated \
+                 probabilities (rank them; give `prevalence` in --outcomes to calibrate): {}",
+                uncalibrated.join(", ")
+            );
+        }
+    }
     Ok(ModelChoice {
         model,
         panel,
@@ -445,6 +512,31 @@ pub(super) fn choose_model(
         label,
         _defaults: defaults,
     })
+}
+
+/// One line per kind of change the queries made to the model's outcomes.
+fn report_queries(actions: &[QueryAction]) {
+    let mut kinds: [(&str, Vec<&str>); 4] = [
+        ("added as zero-shot queries", Vec::new()),
+        (
+            "not trained in this model, so added as zero-shot queries",
+            Vec::new(),
+        ),
+        ("re-anchored zero-shot queries", Vec::new()),
+        ("trained outcomes, as in the model", Vec::new()),
+    ];
+    for a in actions {
+        let (k, id) = match a {
+            QueryAction::Added(id) => (0, id),
+            QueryAction::AddedUntrained(id) => (1, id),
+            QueryAction::Replaced(id) => (2, id),
+            QueryAction::Same(id) => (3, id),
+        };
+        kinds[k].1.push(id);
+    }
+    for (what, ids) in kinds.iter().filter(|(_, ids)| !ids.is_empty()) {
+        eprintln!("medgem-prs: outcomes {what}: {}", ids.join(", "));
+    }
 }
 
 /// A validated `predict`, of one modality.
@@ -463,6 +555,7 @@ pub struct GenomicPredict {
     open: OpenOptions,
     model: Option<PathBuf>,
     panel: Option<PathBuf>,
+    queries: Vec<OutcomeDef>,
     covariates: Option<PathBuf>,
     options: ScoreOptions,
     device: DeviceKind,
@@ -483,6 +576,7 @@ pub fn predict_request(args: PredictArgs) -> anyhow::Result<PredictRequest> {
         options: score_options(args.min_overlap.min_overlap, !quiet, args.samples.read()?),
         model: args.model.model,
         panel: args.panel.panel,
+        queries: args.queries.read()?,
         covariates: args.covariates.covariates,
         device: args.device.kind(),
         out: args.out,
@@ -492,7 +586,7 @@ pub fn predict_request(args: PredictArgs) -> anyhow::Result<PredictRequest> {
 
 /// Predicts with a genomic model.
 pub fn predict(p: GenomicPredict) -> anyhow::Result<()> {
-    let choice = choose_model(p.model.as_deref(), p.panel.as_deref())?;
+    let choice = choose_model(p.model.as_deref(), p.panel.as_deref(), &p.queries, p.quiet)?;
     let (config, panel) = (&choice.config, &choice.panel);
     let covariates = match &p.covariates {
         Some(path) => Some(PhenoTable::read(path)?),
@@ -560,7 +654,7 @@ pub fn encode_request(args: EncodeArgs) -> anyhow::Result<EncodeRequest> {
 
 /// Writes the genomic images of the cohort: the tile table, and PNGs with `--png`.
 pub fn encode(e: EncodeRequest) -> anyhow::Result<()> {
-    let choice = choose_model(e.model.as_deref(), e.panel.as_deref())?;
+    let choice = choose_model(e.model.as_deref(), e.panel.as_deref(), &[], true)?;
     let (config, panel) = (&choice.config, &choice.panel);
     let mut source = io::open(&e.genotypes, &e.open)?;
     let inputs = genomic::model_inputs(source.as_mut(), config, panel, None, &e.options)?;
@@ -668,7 +762,7 @@ pub fn bench_inference(b: BenchInferenceRequest) -> anyhow::Result<()> {
             model: dir.clone(),
             _defaults: None,
         },
-        None => choose_model(None, None)?,
+        None => choose_model(None, None, &[], true)?,
     };
     let report = model_dir::bench::bench_inference(
         &choice.model,

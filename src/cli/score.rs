@@ -9,14 +9,15 @@ use clap::Args;
 use medgem_prs::encode::{FillMode, PreparedPanel};
 use medgem_prs::io::{self, OpenOptions};
 use medgem_prs::model::DeviceKind;
-use medgem_prs::model_dir::genomic;
+use medgem_prs::model_dir::{genomic, OutcomeDef};
 use medgem_prs::panel::manifest::{panel_sha256, Manifest};
 use medgem_prs::pheno::PhenoTable;
 use medgem_prs::report::{self, ModelPart, Reference, Scored};
 use medgem_prs::score::ScoreOptions;
 
 use super::args::{
-    CovariatesArg, DeviceArg, GenotypeArgs, MinOverlapArg, ModelArg, PanelArg, SamplesArg,
+    CovariatesArg, DeviceArg, GenotypeArgs, MinOverlapArg, ModelArg, PanelArg, QueryArgs,
+    SamplesArg,
 };
 use super::model::{choose_model, score_options};
 use super::prs::describe;
@@ -24,8 +25,9 @@ use super::prs::describe;
 #[derive(Args, Debug)]
 #[command(
     mut_arg("panel", |a| a.help(
-        "Panel directory. Default: the built-in panel (or, with --model, required: the panel \
-         the model was trained on). With --panel and no --model: linear scores only"
+        "Panel directory. Default: the built-in panel, or with --model the copy of its panel \
+         inside the model directory (a panel given with --model is checked by sha256). With \
+         --panel and no --model: linear scores only"
     )),
     mut_arg("model", |a| a.help(
         "Model directory written by `train` (default: the built-in model, unless --panel is \
@@ -43,6 +45,8 @@ pub struct ScoreArgs {
     pub model: ModelArg,
     #[command(flatten)]
     pub covariates: CovariatesArg,
+    #[command(flatten)]
+    pub queries: QueryArgs,
     /// Output directory (created; scores.tsv, report.json, report.html are replaced).
     #[arg(long, value_name = "DIR", default_value = "medgem-prs-out")]
     pub out: PathBuf,
@@ -64,6 +68,7 @@ enum Models {
     Model {
         model: Option<PathBuf>,
         panel: Option<PathBuf>,
+        queries: Vec<OutcomeDef>,
     },
 }
 
@@ -83,9 +88,19 @@ pub struct ScoreRequest {
 /// Checks `score`'s arguments and reads its `--samples` list.
 pub fn request(args: ScoreArgs) -> anyhow::Result<ScoreRequest> {
     let quiet = args.genotypes.options.quiet.quiet;
+    let queries = args.queries.read()?;
     let models = match (args.model.model, args.panel.panel) {
-        (None, Some(panel)) => Models::LinearOnly { panel },
-        (model, panel) => Models::Model { model, panel },
+        (None, Some(panel)) => {
+            if !queries.is_empty() {
+                bail!("--outcomes/--query ask a model: give --model with --panel (or neither, for the built-in model)");
+            }
+            Models::LinearOnly { panel }
+        }
+        (model, panel) => Models::Model {
+            model,
+            panel,
+            queries,
+        },
     };
     Ok(ScoreRequest {
         open: args.genotypes.options.open_options()?,
@@ -119,8 +134,17 @@ pub fn run(request: ScoreRequest) -> anyhow::Result<()> {
     };
     let (choice, synthetic_default) = match &models {
         Models::LinearOnly { .. } => (None, false),
-        Models::Model { model, panel } => (
-            Some(choose_model(model.as_deref(), panel.as_deref())?),
+        Models::Model {
+            model,
+            panel,
+            queries,
+        } => (
+            Some(choose_model(
+                model.as_deref(),
+                panel.as_deref(),
+                queries,
+                quiet,
+            )?),
             model.is_none() && panel.is_none(),
         ),
     };

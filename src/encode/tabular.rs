@@ -81,7 +81,7 @@ impl Tabular {
 }
 
 /// The `PCk` columns of a table, ordered by `k`.
-fn pc_columns(table: &PhenoTable) -> Vec<String> {
+pub fn pc_columns(table: &PhenoTable) -> Vec<String> {
     let mut pcs: Vec<(u32, &String)> = table
         .names()
         .iter()

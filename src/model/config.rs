@@ -230,8 +230,12 @@ impl ModelConfig {
                     outcome.id
                 ));
             }
+            // A trained outcome may have no anchor (its query is then the query map of the
+            // zero vector, and its own head tells it apart); a zero-shot outcome is nothing
+            // but its anchors.
             let total: f32 = outcome.anchors.iter().map(|(_, w)| w.abs()).sum();
-            if !(total.is_finite() && total > 0.0) {
+            let empty_ok = outcome.trained && outcome.anchors.is_empty();
+            if !empty_ok && !(total.is_finite() && total > 0.0) {
                 return bad(format!(
                     "outcome '{}': anchor weights must be finite and not all zero",
                     outcome.id
@@ -243,12 +247,15 @@ impl ModelConfig {
 
     /// Anchor matrix `[n_outcomes, n_tiles]`, row-major, each row divided by the sum of the
     /// absolute weights so that a query is a weighted mean of anchor position embeddings
-    /// whatever the number of anchors.
+    /// whatever the number of anchors. A trained outcome without anchors has a zero row.
     pub fn anchor_matrix(&self) -> Vec<f32> {
         let n_tiles = self.n_tiles();
         let mut matrix = vec![0.0f32; self.n_outcomes() * n_tiles];
         for (row, outcome) in matrix.chunks_mut(n_tiles).zip(&self.outcomes) {
             let total: f32 = outcome.anchors.iter().map(|(_, w)| w.abs()).sum();
+            if total == 0.0 {
+                continue;
+            }
             for &(tile, weight) in &outcome.anchors {
                 row[tile] += weight / total;
             }
@@ -322,6 +329,19 @@ mod tests {
         let mut c = config();
         c.outcomes[0].trained = false;
         assert!(c.validate().is_err());
+        let mut c = config();
+        c.outcomes[1].anchors.clear();
+        assert!(c.validate().unwrap_err().to_string().contains("'b'"));
+    }
+
+    #[test]
+    fn a_trained_outcome_may_have_no_anchor_and_gets_a_zero_row() {
+        let mut c = config();
+        c.outcomes[0].anchors.clear();
+        c.validate().unwrap();
+        let m = c.anchor_matrix();
+        assert!(m[..6].iter().all(|&v| v == 0.0));
+        assert_eq!(&m[6..], &[0.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
     }
 
     #[test]

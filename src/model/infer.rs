@@ -54,9 +54,10 @@ pub fn model_probabilities(
 /// Training weights cases by `(1 − π) / π` (π: the outcome's training prevalence), which
 /// shifts the optimal logit by `ln((1 − π) / π)`; subtracting it again is the prior
 /// correction of King & Zeng (2001, "Logistic regression in rare events data"), so that
-/// probabilities are on the scale of the training prevalence. Zero-shot outcomes have no
-/// prevalence and take the mean offset of the trained ones: their probabilities are on
-/// the scale of a typical trained outcome, not calibrated to their own prevalence.
+/// probabilities are on the scale of the training prevalence. For a zero-shot outcome,
+/// `prevalence` is the one its user gave (the shared head is trained on the same weighted
+/// loss, so the same shift puts it on that prevalence's scale); without one it takes the
+/// mean offset of the trained ones: on the scale of a typical trained outcome, uncalibrated.
 pub fn prior_offsets(model: &ModelConfig, prevalence: impl Fn(&str) -> Option<f64>) -> Vec<f32> {
     let prevalence = |id: &str| prevalence(id).filter(|p| *p > 0.0 && *p < 1.0);
     let trained: Vec<f64> = model
@@ -77,7 +78,8 @@ pub fn prior_offsets(model: &ModelConfig, prevalence: impl Fn(&str) -> Option<f6
         .map(|o| match (o.trained, prevalence(&o.id)) {
             (true, Some(p)) => (p / (1.0 - p)).ln() as f32,
             (true, None) => 0.0,
-            (false, _) => mean as f32,
+            (false, Some(p)) => (p / (1.0 - p)).ln() as f32,
+            (false, None) => mean as f32,
         })
         .collect()
 }

@@ -111,6 +111,7 @@ pub fn bench_model(
                 .map(|_| (ids[rng.below(traits as u64) as usize].clone(), 1.0))
                 .collect(),
             train_prevalence: None,
+            prevalence: None,
         })
         .collect();
     let config = model_config_for(&layout, 3, &outcomes, hyper)?;

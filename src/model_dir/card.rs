@@ -59,21 +59,54 @@ pub fn genomic(c: &GenomicModelConfig) -> String {
         );
     }
     let _ = writeln!(s, "\nMean validation AUROC: {:.3}. Test-split evaluation against linear baselines is `medgem-prs evaluate`'s job.\n", c.metrics.mean_validation_auc);
-    let _ = writeln!(s, "## Zero-shot outcomes\n");
-    for o in c.outcomes.iter().filter(|o| !o.trained) {
-        let a: Vec<String> = o
-            .anchors
-            .iter()
-            .map(|(t, w)| format!("{t} {w:+}"))
-            .collect();
-        let _ = writeln!(s, "- {} ({}): anchors {}", o.id, o.name, a.join(", "));
+    let _ = writeln!(s, "## Outcomes and their anchors\n");
+    let _ = writeln!(
+        s,
+        "| outcome | name | trained | anchors | prevalence given |\n|---|---|---|---|---|"
+    );
+    for o in &c.outcomes {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            o.id,
+            o.name,
+            if o.trained { "yes" } else { "zero-shot" },
+            if o.anchors.is_empty() {
+                "none".to_string()
+            } else {
+                super::outcomes::format_anchors(&o.anchors)
+            },
+            o.prevalence.map_or("—".into(), |p| format!("{p}"))
+        );
     }
+    let _ = writeln!(
+        s,
+        "\n### How anchors enter the model\n\n\
+         Anchors are panel trait ids with a sign ('-': inversely related) and an optional \
+         weight, as the user wrote them (equal weights unless given); they are never \
+         fitted from the outcome's labels before training. Each outcome's query token is the \
+         query map of the weighted mean of its anchors' tile position embeddings, and the \
+         linear readout reads its anchors' tiles through shared per-threshold weights.\n\n\
+         - **Trained outcomes** learn their own weights on top: a per-outcome head \
+         correction and free readout weights over every tile and covariate, fitted on their \
+         labels. Their anchors only seed the query (an outcome without anchors starts from the \
+         shared query).\n\
+         - **Zero-shot outcomes** have nothing of their own: their logit is the shared head \
+         on their anchors' query plus the shared anchor readout, so naming anchors is all it \
+         takes to ask a new outcome (`--outcomes`, `--query` at prediction, no retraining). \
+         The attention mask keeps queries apart, so adding one never changes another \
+         outcome's probability.\n\
+         - **Calibration:** trained outcomes are shifted back from the class-weighted training \
+         to their training prevalence (King & Zeng prior correction). A zero-shot outcome is \
+         shifted to the `prevalence` given for it; without one its probability is on the \
+         scale of a typical trained outcome and only its ranking means something.\n"
+    );
     let _ = writeln!(s, "\n## Limitations\n");
     let _ = writeln!(
         s,
         "- Trained on the data above only; if that is the synthetic biobank of `medgem-prs simulate`, nothing here transfers to real people.\n\
          - Scores must come from the same panel (checked by sha256) and genome build.\n\
-         - Zero-shot outcomes are only as good as their anchor traits; their probabilities are not calibrated.\n\
+         - Zero-shot outcomes are only as good as their anchor traits; without a prevalence their probabilities are not calibrated.\n\
          - No ancestry adjustment: the training cohort defines the reference distribution."
     );
     s

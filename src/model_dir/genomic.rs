@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::header::{Modality, RawConfig};
+use super::outcomes::{self, OutcomeDef, OutcomesError};
 use super::{card, make_splits, metrics, training_info, write_probability_table};
 use super::{Metrics, ModelDirError, ModelHyper, TrainingInfo, CARD_FILE, CONFIG_FILE};
 use crate::encode::image::{self, ImageLayout, Images, NormStats};
@@ -46,6 +47,10 @@ pub struct OutcomeInfo {
     /// Case fraction among labelled training samples (the reference prevalence for
     /// relative risks); `None` for zero-shot outcomes.
     pub train_prevalence: Option<f64>,
+    /// The prevalence the user gave (`outcomes.toml`), which calibrates a zero-shot
+    /// outcome's probability; `None`: a zero-shot probability is uncalibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prevalence: Option<f64>,
 }
 
 /// The panel a model was trained on.
@@ -121,20 +126,6 @@ impl GenomicModelConfig {
         c.model.validate()?;
         Ok(c)
     }
-}
-
-/// An outcome to put in a model: its phenotype-table column, its name, whether it is
-/// trained (else queried zero-shot), and its anchor traits with weights.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OutcomeDef {
-    /// The phenotype-table column and the output column name.
-    pub id: String,
-    /// A readable name.
-    pub name: String,
-    /// Trained on its labels (`true`) or queried zero-shot from its anchors.
-    pub trained: bool,
-    /// Panel trait ids with weights; negative weights: inversely related.
-    pub anchors: Vec<(String, f32)>,
 }
 
 /// Images and covariates of some samples, ready for the model.
@@ -270,23 +261,23 @@ pub fn train_genomic(
         request.splits_file.as_deref(),
         request.train.seed,
     )?;
-    // Outcomes: trained ones are the outcomes marked trained that the table labels.
+    // Outcomes: every one marked trained must have a 0/1/NA column; anchors must be panel
+    // traits.
     let outcomes_def = &request.outcomes;
+    outcomes::check_defs(outcomes_def)?;
+    outcomes::check_in_panel(outcomes_def, &manifest.tile_order, &manifest.name)?;
     let trained: Vec<String> = outcomes_def
         .iter()
-        .filter(|o| o.trained && table.column(&o.id).is_some())
+        .filter(|o| o.trained)
         .map(|o| o.id.clone())
         .collect();
     if trained.is_empty() {
-        return Err(ModelDirError::NoOutcomeColumn {
+        return Err(ModelDirError::NoTrainedOutcome {
             table: table.path().to_path_buf(),
-            expected: outcomes_def
-                .iter()
-                .filter(|o| o.trained)
-                .map(|o| o.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
         });
+    }
+    for o in outcomes_def.iter().filter(|o| o.trained) {
+        check_labels(table, o)?;
     }
     // Linear scores of every sample in train/validation/test.
     let mut wanted: Vec<String> = splits.train.clone();
@@ -333,10 +324,14 @@ pub fn train_genomic(
         .iter()
         .map(
             |OutcomeDef {
-                 id, name, anchors, ..
+                 id,
+                 name,
+                 anchors,
+                 prevalence,
+                 ..
              }| {
                 let k = trained.iter().position(|t| t == id);
-                let prevalence = k.map(|k| {
+                let train_prevalence = k.map(|k| {
                     let (mut cases, mut n) = (0.0, 0.0);
                     for i in 0..train_in.ids.len() {
                         let j = i * trained.len() + k;
@@ -350,7 +345,8 @@ pub fn train_genomic(
                     name: name.clone(),
                     trained: k.is_some(),
                     anchors: anchors.clone(),
-                    train_prevalence: prevalence,
+                    train_prevalence: k.and(train_prevalence),
+                    prevalence: *prevalence,
                 }
             },
         )
@@ -359,6 +355,15 @@ pub fn train_genomic(
 
     // Stage the directory and train into it.
     let staging = StagedDir::new(out, "model", false)?;
+    // The model carries its panel, so that `--model DIR` alone is enough to predict.
+    let own_panel = staging.path().join(PANEL_SUBDIR);
+    copy_panel(&request.panel_dir, &manifest, &own_panel)?;
+    if panel_sha256(&own_panel)? != sha {
+        return Err(ModelDirError::Invalid {
+            path: own_panel,
+            message: "the copy of the panel does not hash like the original".into(),
+        });
+    }
     let job = TrainJob {
         model_config: &model_config,
         train: &train_data,
@@ -410,40 +415,193 @@ pub fn model_config_for(
     outcomes: &[OutcomeInfo],
     hyper: &ModelHyper,
 ) -> Result<ModelConfig, ModelDirError> {
-    let queries = outcomes
+    let mut c = ModelConfig::new(
+        [layout.channels, layout.height(), layout.width()],
+        n_tabular,
+        outcome_queries(&layout.tile_order, outcomes)?,
+    );
+    hyper.apply_to(&mut c);
+    c.validate()?;
+    Ok(c)
+}
+
+/// The model's outcome queries (anchors as tile indices) of `outcomes`, for a panel whose
+/// tile `i` is the trait `tile_order[i]`.
+fn outcome_queries(
+    tile_order: &[String],
+    outcomes: &[OutcomeInfo],
+) -> Result<Vec<OutcomeQuery>, ModelDirError> {
+    outcomes
         .iter()
         .map(|o| {
-            let anchors: Vec<(usize, f32)> = o
+            let anchors = o
                 .anchors
                 .iter()
-                .filter_map(|(t, w)| layout.tile_index(t).map(|i| (i, *w)))
-                .collect();
-            if anchors.is_empty() {
-                return Err(ModelDirError::AnchorsNotInPanel {
-                    outcome: o.id.clone(),
-                    anchors: o
-                        .anchors
-                        .iter()
-                        .map(|a| a.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
+                .map(|(t, w)| {
+                    let tile = tile_order.iter().position(|x| x == t).ok_or_else(|| {
+                        ModelDirError::from(OutcomesError::AnchorNotInPanel {
+                            origin: CONFIG_FILE.into(),
+                            outcome: o.id.clone(),
+                            anchor: t.clone(),
+                            panel: "of the model".into(),
+                            examples: tile_order.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                        })
+                    })?;
+                    Ok((tile, *w))
+                })
+                .collect::<Result<Vec<_>, ModelDirError>>()?;
             Ok(OutcomeQuery {
                 id: o.id.clone(),
                 anchors,
                 trained: o.trained,
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut c = ModelConfig::new(
-        [layout.channels, layout.height(), layout.width()],
-        n_tabular,
-        queries,
+        .collect()
+}
+
+/// Name of the copy of the panel inside a model directory.
+pub const PANEL_SUBDIR: &str = "panel";
+
+/// Copies a panel's manifest and scoring files (what [`panel_sha256`] hashes) to `to`.
+fn copy_panel(from: &Path, manifest: &Manifest, to: &Path) -> Result<(), ModelDirError> {
+    let mut names = vec![crate::panel::manifest::MANIFEST_FILE.to_string()];
+    names.extend(
+        manifest
+            .traits
+            .iter()
+            .flat_map(|t| t.scores.iter().map(|s| s.file.clone())),
     );
-    hyper.apply_to(&mut c);
-    c.validate()?;
-    Ok(c)
+    for name in names {
+        let target = to.join(&name);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(PathIoError::on(parent))?;
+        }
+        std::fs::copy(from.join(&name), &target).map_err(PathIoError::on(&target))?;
+    }
+    Ok(())
+}
+
+/// Checks that an outcome to train has a column of 0, 1 and NA only.
+fn check_labels(table: &PhenoTable, o: &OutcomeDef) -> Result<(), ModelDirError> {
+    let column = table
+        .column(&o.id)
+        .ok_or_else(|| ModelDirError::NoOutcomeColumn {
+            table: table.path().to_path_buf(),
+            outcome: o.id.clone(),
+            origin: o.origin.clone(),
+        })?;
+    if let Some((row, value)) = column
+        .iter()
+        .enumerate()
+        .find_map(|(r, v)| v.filter(|v| *v != 0.0 && *v != 1.0).map(|v| (r, v)))
+    {
+        return Err(ModelDirError::Label {
+            table: table.path().to_path_buf(),
+            outcome: o.id.clone(),
+            iid: table.iids()[row].clone(),
+            value,
+        });
+    }
+    Ok(())
+}
+
+/// What [`GenomicModelConfig::add_queries`] did with one definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryAction {
+    /// A new zero-shot outcome.
+    Added(String),
+    /// A new outcome marked trained, which the model never saw: queried zero-shot.
+    AddedUntrained(String),
+    /// A zero-shot outcome of the model, queried with the new anchors.
+    Replaced(String),
+    /// A trained outcome given with the model's own anchors: nothing to do.
+    Same(String),
+}
+
+impl GenomicModelConfig {
+    /// Adds outcome definitions (`--outcomes`, `--query`) to the model as zero-shot queries,
+    /// without retraining: an outcome the model has not seen is added, a zero-shot one is
+    /// re-anchored, and a trained one must come with the model's own anchors. Trained
+    /// outcomes' probabilities do not change: the attention mask keeps every query apart
+    /// (see [`crate::model::Model`]).
+    pub fn add_queries(&mut self, defs: &[OutcomeDef]) -> Result<Vec<QueryAction>, ModelDirError> {
+        outcomes::check_defs(defs)?;
+        outcomes::check_in_panel(defs, &self.panel.tile_order, &self.panel.name)?;
+        let mut actions = Vec::with_capacity(defs.len());
+        for d in defs {
+            match self.outcomes.iter_mut().find(|o| o.id == d.id) {
+                Some(o) if o.trained => {
+                    if !d.trained || !same_anchors(&o.anchors, &d.anchors) {
+                        return Err(OutcomesError::TrainedRedefined {
+                            origin: d.origin.clone(),
+                            outcome: d.id.clone(),
+                            model_anchors: outcomes::format_anchors(&o.anchors),
+                        }
+                        .into());
+                    }
+                    actions.push(QueryAction::Same(d.id.clone()));
+                }
+                Some(o) => {
+                    o.anchors = d.anchors.clone();
+                    o.prevalence = d.prevalence;
+                    o.name = d.name.clone();
+                    actions.push(QueryAction::Replaced(d.id.clone()));
+                }
+                None => {
+                    if d.anchors.is_empty() {
+                        return Err(OutcomesError::NoAnchors {
+                            origin: d.origin.clone(),
+                            outcome: d.id.clone(),
+                        }
+                        .into());
+                    }
+                    self.outcomes.push(OutcomeInfo {
+                        id: d.id.clone(),
+                        name: d.name.clone(),
+                        trained: false,
+                        anchors: d.anchors.clone(),
+                        train_prevalence: None,
+                        prevalence: d.prevalence,
+                    });
+                    actions.push(if d.trained {
+                        QueryAction::AddedUntrained(d.id.clone())
+                    } else {
+                        QueryAction::Added(d.id.clone())
+                    });
+                }
+            }
+        }
+        self.model.outcomes = outcome_queries(&self.panel.tile_order, &self.outcomes)?;
+        self.model.validate()?;
+        Ok(actions)
+    }
+
+    /// Zero-shot outcomes without a prevalence: their probabilities are not calibrated to
+    /// the outcome's own scale.
+    pub fn uncalibrated(&self) -> Vec<&str> {
+        self.outcomes
+            .iter()
+            .filter(|o| !o.trained && o.prevalence.is_none())
+            .map(|o| o.id.as_str())
+            .collect()
+    }
+
+    /// Whether any trained outcome has anchors, i.e. whether the shared query map and
+    /// anchor readout that zero-shot queries go through were trained at all.
+    pub fn has_anchored_training(&self) -> bool {
+        self.outcomes
+            .iter()
+            .any(|o| o.trained && !o.anchors.is_empty())
+    }
+}
+
+/// The same anchors, in any order, with weights equal to f32 precision.
+fn same_anchors(a: &[(String, f32)], b: &[(String, f32)]) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(t, w)| {
+            b.iter()
+                .any(|(u, v)| t == u && (w - v).abs() <= 1e-6 * w.abs().max(1.0))
+        })
 }
 
 /// Scores and renders `source`'s samples for a trained model, checking the panel.
@@ -528,15 +686,16 @@ impl GenomicModelConfig {
     /// Training weights cases by `(1 − π) / π` (π: the outcome's training prevalence), which
     /// shifts the optimal logit by `ln((1 − π) / π)`; subtracting it again is the prior
     /// correction of King & Zeng (2001, "Logistic regression in rare events data"), so that
-    /// probabilities are on the scale of the training prevalence. Zero-shot outcomes have no
-    /// prevalence and take the mean offset of the trained ones: their probabilities are on
-    /// the scale of a typical trained outcome, not calibrated to their own prevalence.
+    /// probabilities are on the scale of the training prevalence. A zero-shot outcome with a
+    /// prevalence (`outcomes.toml`) is shifted by that prevalence's logit in the same way;
+    /// without one it takes the mean offset of the trained ones: its probabilities are on
+    /// the scale of a typical trained outcome, not calibrated to its own prevalence.
     pub fn logit_offsets(&self) -> Vec<f32> {
         infer::prior_offsets(&self.model, |id| {
             self.outcomes
                 .iter()
                 .find(|o| o.id == id)
-                .and_then(|o| o.train_prevalence)
+                .and_then(|o| if o.trained { o.train_prevalence } else { o.prevalence })
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod card;
 pub mod genomic;
 pub mod header;
 pub mod image;
+pub mod outcomes;
 pub mod splits;
 
 use std::fmt::Write as _;
@@ -32,7 +33,8 @@ use crate::train::job::TrainSummary;
 use crate::train::{TrainConfig, TrainError};
 use crate::util::{OutputSet, PathIoError, StageError};
 
-pub use self::genomic::{GenomicModelConfig, OutcomeDef, OutcomeInfo, PanelRef, TrainRequest};
+pub use self::genomic::{GenomicModelConfig, OutcomeInfo, PanelRef, TrainRequest};
+pub use self::outcomes::{OutcomeDef, OutcomesError};
 pub use self::image::{ImageModelConfig, ImageTrainRequest, LabelTable};
 pub use self::splits::{assign_splits, make_splits, Splits};
 
@@ -101,22 +103,37 @@ pub enum ModelDirError {
         /// Samples in the validation split.
         validation: usize,
     },
-    /// The phenotype table labels none of the outcomes to train.
-    #[error("{}: no outcome column to train on (expected some of: {expected})", table.display())]
+    /// An outcome to train has no column in the phenotype table.
+    #[error("{}: no column '{outcome}' (an outcome to train, from {origin}); give its labels as a 0/1/NA column, or mark it trained = false", table.display())]
     NoOutcomeColumn {
         /// The phenotype table.
         table: PathBuf,
-        /// The outcome ids looked for, comma-separated.
-        expected: String,
-    },
-    /// An outcome's query has no anchor tile in the panel.
-    #[error("outcome '{outcome}': none of its anchor traits ({anchors}) is in the panel")]
-    AnchorsNotInPanel {
         /// The outcome id.
         outcome: String,
-        /// Its anchor trait ids, comma-separated.
-        anchors: String,
+        /// Where the outcome was defined.
+        origin: String,
     },
+    /// There is nothing to train on.
+    #[error("{}: no outcome to train (expected a 0/1/NA column other than IID, split and the covariates, or --outcomes with trained = true)", table.display())]
+    NoTrainedOutcome {
+        /// The phenotype table.
+        table: PathBuf,
+    },
+    /// An outcome column holds something other than 0, 1 or NA.
+    #[error("{}: outcome '{outcome}': IID '{iid}' has {value} (expected 0, 1 or NA)", table.display())]
+    Label {
+        /// The phenotype table.
+        table: PathBuf,
+        /// The outcome id.
+        outcome: String,
+        /// The participant.
+        iid: String,
+        /// The value found.
+        value: f64,
+    },
+    /// Outcome definitions are malformed or do not fit the panel or model.
+    #[error(transparent)]
+    Outcomes(#[from] OutcomesError),
     /// The panel given is not the one the model was trained on.
     #[error("{}: this panel (sha256 {sha256}) is not the one the model was trained on ('{model_panel}', sha256 {model_sha256})", panel.display())]
     PanelMismatch {

@@ -573,25 +573,6 @@ pub fn trait_rg(a: &TraitDef, b: &TraitDef) -> f64 {
     a.loadings.iter().zip(&b.loadings).map(|(x, y)| x * y).sum()
 }
 
-/// The 14 outcomes as model definitions: id, name, trained (in-distribution) and anchors
-/// with the simulation's weights. Until outcome definitions are data (`train --outcomes`),
-/// the `train` command takes its outcomes from here.
-pub fn outcome_definitions() -> Vec<crate::model_dir::OutcomeDef> {
-    OUTCOMES
-        .iter()
-        .map(|o| crate::model_dir::OutcomeDef {
-            id: o.id.to_string(),
-            name: o.name.to_string(),
-            trained: o.in_distribution,
-            anchors: o
-                .anchors
-                .iter()
-                .map(|(a, w)| (a.to_string(), *w as f32))
-                .collect(),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -499,6 +499,56 @@ fn write_phenotypes(
     std::fs::write(path, text).map_err(io_err(path))
 }
 
+/// outcomes.toml: the 14 outcomes as a user would define them (DESIGN.md, "Outcome
+/// definitions"): id, name, trained or zero-shot, and anchors by trait id and sign only —
+/// never the weights the liabilities are built from, which are the simulation's truth.
+/// Anchors the simulated traits lack are left out (a zero-shot outcome with none left is
+/// left out). A zero-shot outcome's prevalence is its observed case fraction in the
+/// discovery split, what a registry would tell a user; the generative prevalence is not used.
+fn write_outcomes(path: &Path, traits: &[TraitDef], c: &Cohort) -> Result<(), SimError> {
+    let mut text = String::from(
+        "# Outcome definitions (medgem-prs train/predict/score/evaluate --outcomes).\n\
+         # Anchors: panel trait ids; '-' = inversely related; ':w' would give a weight.\n\
+         # Written by `medgem-prs simulate` with names and signs only.\n",
+    );
+    for (k, o) in OUTCOMES.iter().enumerate() {
+        let anchors: Vec<String> = o
+            .anchors
+            .iter()
+            .filter(|(a, _)| traits.iter().any(|t| t.id == *a))
+            .map(|(a, w)| if *w < 0.0 { format!("\"-{a}\"") } else { format!("\"{a}\"") })
+            .collect();
+        if !o.in_distribution && anchors.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            text,
+            "\n[[outcome]]\nid = \"{}\"\nname = \"{}\"\ntrained = {}\nanchors = [{}]\n",
+            o.id,
+            o.name,
+            o.in_distribution,
+            anchors.join(", ")
+        );
+        if !o.in_distribution {
+            let (mut cases, mut n) = (0usize, 0usize);
+            for (i, &split) in c.split.iter().enumerate() {
+                if split == 0 {
+                    n += 1;
+                    cases += usize::from(c.outcome_status[k][i] == 1);
+                }
+            }
+            if cases > 0 && cases < n {
+                let _ = write!(
+                    text,
+                    "prevalence = {:.4}   # case fraction in the discovery split\n",
+                    cases as f64 / n as f64
+                );
+            }
+        }
+    }
+    std::fs::write(path, text).map_err(io_err(path))
+}
+
 /// splits.tsv (IID split) and truth.tsv (latent genetic values and liabilities).
 fn write_truth(
     dir: &Path,
@@ -688,6 +738,7 @@ pub fn simulate(config: &SimConfig, out: &Path) -> Result<SimSummary, SimError> 
     debug_assert_eq!(cohort.male, male);
     let pheno_path = dir.join("phenotypes.tsv");
     write_phenotypes(&pheno_path, &samples, &traits, &cohort)?;
+    write_outcomes(&dir.join("outcomes.toml"), &traits, &cohort)?;
     write_truth(&dir, &samples, &traits, &cohort)?;
     write_causal(&dir, &table, &components)?;
     write_parameters(&dir, config, &traits)?;
