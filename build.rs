@@ -1,4 +1,4 @@
-//! Embeds the shipped default panel and model (`panels/default`, `models/default`) in the
+//! Embeds the shipped default model with its panel (`models/default`, `models/default/panel`) in the
 //! binary, so that `medgem-prs score x.vcf` works from any folder (ARCHITECTURE.md, "Embedded
 //! defaults"). Generates `$OUT_DIR/embedded.rs`: a list of (relative path, bytes).
 
@@ -23,7 +23,7 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) {
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let mut files = Vec::new();
-    for dir in ["models/default", "panels/default"] {
+    for dir in ["models/default"] {
         println!("cargo:rerun-if-changed={dir}");
         collect(&root, &root.join(dir), &mut files);
     }

@@ -1,7 +1,8 @@
 //! The default panel and model, built into the binary.
 //!
-//! They are the repository's `panels/default` and `models/default` (trained on a synthetic
-//! biobank from `simulate`; see `models/default/MODEL_CARD.md`), embedded by `build.rs` so
+//! They are the repository's `models/default`, which carries its panel in `panel/` (also
+//! reachable as `panels/default`; trained on a synthetic biobank from `simulate`, see
+//! `models/default/MODEL_CARD.md`), embedded by `build.rs` so
 //! that the binary needs no data files. burn reads weights from a path, so the files are
 //! unpacked into a private temporary directory, removed when [`Defaults`] is dropped.
 
@@ -13,8 +14,9 @@ mod embedded {
 
 /// Directory of the default model inside the repository and the unpacked tree.
 pub const MODEL_DIR: &str = "models/default";
-/// Directory of the default panel inside the repository and the unpacked tree.
-pub const PANEL_DIR: &str = "panels/default";
+/// Directory of the default panel inside the repository and the unpacked tree: the model
+/// directory's own copy.
+pub const PANEL_DIR: &str = "models/default/panel";
 
 /// Whether this binary was built with a default model and panel.
 pub fn available() -> bool {
@@ -79,7 +81,7 @@ mod tests {
     fn embedded_files_are_the_repository_defaults() {
         assert!(
             available(),
-            "models/default and panels/default must be embedded"
+            "models/default (with its panel) must be embedded"
         );
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         for (path, bytes) in files() {
@@ -90,7 +92,7 @@ mod tests {
             "models/default/config.json",
             "models/default/model.mpk",
             "models/default/MODEL_CARD.md",
-            "panels/default/manifest.toml",
+            "models/default/panel/manifest.toml",
         ] {
             assert!(files().iter().any(|(p, _)| *p == needed), "{needed}");
         }

@@ -213,7 +213,13 @@ fn nothing_outside_sim_reads_the_simulators_architecture() {
 #[test]
 fn the_architecture_probe_sees_plain_and_grouped_paths_and_skips_comments() {
     let s = ["sim", "::"].concat();
-    assert!(names_sim_architecture(&format!("let o = medgem_prs::{s}architecture::OUTCOMES;")));
-    assert!(names_sim_architecture(&format!("use crate::{s}{{self, architecture::X}};")));
-    assert!(!names_sim_architecture(&format!("// {s}architecture\nuse crate::{s}phantom;")));
+    assert!(names_sim_architecture(&format!(
+        "let o = medgem_prs::{s}architecture::OUTCOMES;"
+    )));
+    assert!(names_sim_architecture(&format!(
+        "use crate::{s}{{self, architecture::X}};"
+    )));
+    assert!(!names_sim_architecture(&format!(
+        "// {s}architecture\nuse crate::{s}phantom;"
+    )));
 }

@@ -221,7 +221,10 @@ fn the_simulator_vocabulary_is_absent() {
     assert!(!manifest.contains("ldl_c") && manifest.contains(b.code("ldl_c")));
     let header = std::fs::read_to_string(b.dir.join("phenotypes.tsv")).unwrap();
     let header = header.lines().next().unwrap();
-    assert!(header.contains("I25") && !header.contains("cad"), "{header}");
+    assert!(
+        header.contains("I25") && !header.contains("cad"),
+        "{header}"
+    );
 }
 
 #[test]
@@ -322,7 +325,10 @@ fn score_with_the_model_alone_and_a_query_writes_the_zero_shot_column() {
     assert!(err.contains("uncalibrated") && err.contains("I48"), "{err}");
     let scores = std::fs::read_to_string(out.join("scores.tsv")).unwrap();
     let header = scores.lines().next().unwrap();
-    assert!(header.contains("I48") && header.contains("I10") && header.contains("I25"), "{header}");
+    assert!(
+        header.contains("I48") && header.contains("I10") && header.contains("I25"),
+        "{header}"
+    );
 }
 
 #[test]
@@ -352,11 +358,20 @@ fn evaluate_compares_trained_and_zero_shot_outcomes() {
         .map(|r| (r[t.col("outcome")].clone(), r[t.col("method")].clone()))
         .collect();
     for id in ["I25", "E11", "I63", "DEATH"] {
-        assert!(rows.contains(&(id.into(), "ensemble".into())), "{id}: {rows:?}");
+        assert!(
+            rows.contains(&(id.into(), "ensemble".into())),
+            "{id}: {rows:?}"
+        );
     }
     for id in ["I10", "E78"] {
-        assert!(rows.contains(&(id.into(), "model".into())), "{id}: {rows:?}");
-        assert!(rows.contains(&(id.into(), "correlated_outcome".into())), "{id}: {rows:?}");
+        assert!(
+            rows.contains(&(id.into(), "model".into())),
+            "{id}: {rows:?}"
+        );
+        assert!(
+            rows.contains(&(id.into(), "correlated_outcome".into())),
+            "{id}: {rows:?}"
+        );
     }
 }
 
@@ -387,7 +402,10 @@ fn without_outcomes_train_takes_the_tables_binary_columns() {
         "256",
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no --outcomes: training the 0/1 columns"), "{err}");
+    assert!(
+        err.contains("no --outcomes: training the 0/1 columns"),
+        "{err}"
+    );
     assert!(err.contains("I25, I63, E11"), "{err}");
     let config = std::fs::read_to_string(model.join("config.json")).unwrap();
     let config: serde_json::Value = serde_json::from_str(&config).unwrap();
@@ -464,7 +482,10 @@ fn bad_outcome_definitions_are_refused_naming_file_and_outcome() {
         Some(&(lines.join("\n") + "\n")),
     );
     assert!(
-        e.contains("own-bad-label.tsv") && e.contains("outcome 'I25'") && e.contains(&iid) && e.contains("expected 0, 1 or NA"),
+        e.contains("own-bad-label.tsv")
+            && e.contains("outcome 'I25'")
+            && e.contains(&iid)
+            && e.contains("expected 0, 1 or NA"),
         "{e}"
     );
     // An anchor not in the panel (the simulator's name for it).
@@ -474,7 +495,9 @@ fn bad_outcome_definitions_are_refused_naming_file_and_outcome() {
         None,
     );
     assert!(
-        e.contains("own-bad-anchor.toml") && e.contains("outcome 'I25'") && e.contains("'ldl_c' is not in the panel"),
+        e.contains("own-bad-anchor.toml")
+            && e.contains("outcome 'I25'")
+            && e.contains("'ldl_c' is not in the panel"),
         "{e}"
     );
     // An empty anchor list for a zero-shot outcome.
@@ -483,14 +506,20 @@ fn bad_outcome_definitions_are_refused_naming_file_and_outcome() {
         &format!("[[outcome]]\nid = \"I25\"\nanchors = [\"{ldl}\"]\n[[outcome]]\nid = \"I10\"\ntrained = false\nanchors = []\n"),
         None,
     );
-    assert!(e.contains("own-bad-empty.toml") && e.contains("'I10' is zero-shot"), "{e}");
+    assert!(
+        e.contains("own-bad-empty.toml") && e.contains("'I10' is zero-shot"),
+        "{e}"
+    );
     // A malformed weight.
     let e = refused_training(
         "weight",
         &format!("[[outcome]]\nid = \"I25\"\nanchors = [\"{ldl}:strong\"]\n"),
         None,
     );
-    assert!(e.contains("own-bad-weight.toml") && e.contains("outcome 'I25'") && e.contains(":strong"), "{e}");
+    assert!(
+        e.contains("own-bad-weight.toml") && e.contains("outcome 'I25'") && e.contains(":strong"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -514,8 +543,16 @@ fn bad_queries_are_refused_before_any_work() {
         assert!(!out.exists());
     }
     let e = run_bad(&[
-        "predict", &geno, "--model", &m, "--query", &format!("J45={ldl}"), "--query",
-        &format!("J45={ldl}"), "--out", &o,
+        "predict",
+        &geno,
+        "--model",
+        &m,
+        "--query",
+        &format!("J45={ldl}"),
+        "--query",
+        &format!("J45={ldl}"),
+        "--out",
+        &o,
     ]);
     assert!(e.contains("'J45' is defined twice"), "{e}");
 }

@@ -149,14 +149,18 @@ pub enum Command {
     /// which a ViT-style transformer reads with age, sex and BMI tokens and one query token
     /// per outcome.
     ///
-    /// The 8 in-distribution outcomes the phenotype table labels (cad stroke t2d glaucoma
-    /// copd ra mdd mortality; 0/1/NA) are trained together (NA masked, classes weighted);
-    /// the 6 out-of-distribution ones are queried zero-shot from their anchor traits. The
-    /// split comes from the table's `split` column, or --splits, or a seeded 70/15/15 draw.
-    /// AdamW with warm-up and cosine decay, early stopping on the mean validation AUC.
+    /// Outcomes come from --outcomes (outcomes.toml): each [[outcome]] names its column
+    /// (id, any name), trained = true|false and its anchors, panel trait ids with a sign
+    /// ('-': inversely related) and an optional ':weight'. Trained outcomes (0/1/NA
+    /// columns) are learnt together (NA masked, classes weighted); zero-shot ones are
+    /// queried from their anchors alone. Without --outcomes every 0/1/NA column that is not
+    /// a covariate or the split is trained, without anchors. The split comes from the
+    /// table's `split` column, or --splits, or a seeded 70/15/15 draw. AdamW with warm-up
+    /// and cosine decay, early stopping on the mean validation AUC.
     ///
     /// Writes DIR/config.json (everything needed to rebuild the inputs), DIR/model.mpk
-    /// (burn weights) and DIR/MODEL_CARD.md.
+    /// (burn weights), DIR/MODEL_CARD.md and DIR/panel/ (a copy of the panel, so that
+    /// `--model DIR` alone is enough later).
     ///
     /// With --modality image the same transformer core and training loop read 2D medical
     /// images instead: every image (PNG, JPEG or DICOM, after its rescale and VOI window)
@@ -166,8 +170,8 @@ pub enum Command {
     /// shifts, zooms, brightness and contrast) unless --no-augment.
     ///
     /// Examples:
-    ///   medgem-prs train sim/genotypes.bed --phenotypes sim/phenotypes.tsv --panel sim/panel \
-    ///       --out models/mine --epochs 30
+    ///   medgem-prs train sim/genotypes.bed --phenotypes sim/phenotypes.tsv \
+    ///       --outcomes sim/outcomes.toml --panel sim/panel --out models/mine --epochs 30
     ///   medgem-prs simulate-images --count 2000 --size 64 --seed 1 --out phantoms
     ///   medgem-prs train --modality image --images phantoms/images \
     ///       --labels phantoms/labels.tsv --out models/cxr
@@ -180,15 +184,21 @@ pub enum Command {
     )]
     Train(model::TrainArgs),
     /// Predict outcome probabilities with a trained model: IID then one column per outcome
-    /// (trained and zero-shot). Refuses a panel other than the model's (sha256).
+    /// (trained and zero-shot). Scores with the model directory's own copy of its panel
+    /// (a --panel given is checked by sha256). --outcomes FILE and --query 'ID=ANCHORS' add
+    /// outcomes the model never saw as zero-shot queries, without retraining; the trained
+    /// outcomes' probabilities do not change. A zero-shot probability is calibrated only
+    /// when its `prevalence` is given in --outcomes.
     ///
     /// With --modality image: every image of --images (a folder or one file; PNG, JPEG,
     /// DICOM), prepared as the model's config.json says; `image` then one column per
     /// finding.
     ///
     /// Examples:
-    ///   medgem-prs predict cohort.vcf.gz --model models/mine --panel sim/panel \
+    ///   medgem-prs predict cohort.vcf.gz --model models/mine \
     ///       --covariates covariates.tsv --out predictions.tsv
+    ///   medgem-prs predict cohort.vcf.gz --model models/mine --query 'I10=4080,21001' \
+    ///       --out predictions.tsv
     ///   medgem-prs predict --modality image --model models/cxr --images dicoms/ \
     ///       --out findings.tsv
     #[command(

@@ -399,7 +399,10 @@ pub fn train(mut t: GenomicTrain) -> anyhow::Result<()> {
                      covariates or the split, without anchors: {} (zero-shot queries need \
                      anchors: give --outcomes)",
                     table.path().display(),
-                    defs.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
+                    defs.iter()
+                        .map(|d| d.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
             defs
@@ -471,7 +474,12 @@ pub(super) fn choose_model(
     let own = model.join(genomic::PANEL_SUBDIR);
     let panel = match (panel, &defaults) {
         (Some(p), _) => p.to_path_buf(),
-        _ if own.join(medgem_prs::panel::manifest::MANIFEST_FILE).is_file() => own,
+        _ if own
+            .join(medgem_prs::panel::manifest::MANIFEST_FILE)
+            .is_file() =>
+        {
+            own
+        }
         (None, Some(d)) => d.panel_dir(),
         (None, None) => bail!(
             "--panel: {} has no copy of its panel (a model written before medgem-prs 0.2 \

@@ -444,7 +444,12 @@ fn outcome_queries(
                             outcome: o.id.clone(),
                             anchor: t.clone(),
                             panel: "of the model".into(),
-                            examples: tile_order.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                            examples: tile_order
+                                .iter()
+                                .take(5)
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", "),
                         })
                     })?;
                     Ok((tile, *w))
@@ -692,10 +697,13 @@ impl GenomicModelConfig {
     /// the scale of a typical trained outcome, not calibrated to its own prevalence.
     pub fn logit_offsets(&self) -> Vec<f32> {
         infer::prior_offsets(&self.model, |id| {
-            self.outcomes
-                .iter()
-                .find(|o| o.id == id)
-                .and_then(|o| if o.trained { o.train_prevalence } else { o.prevalence })
+            self.outcomes.iter().find(|o| o.id == id).and_then(|o| {
+                if o.trained {
+                    o.train_prevalence
+                } else {
+                    o.prevalence
+                }
+            })
         })
     }
 }

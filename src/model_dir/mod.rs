@@ -34,8 +34,8 @@ use crate::train::{TrainConfig, TrainError};
 use crate::util::{OutputSet, PathIoError, StageError};
 
 pub use self::genomic::{GenomicModelConfig, OutcomeInfo, PanelRef, TrainRequest};
-pub use self::outcomes::{OutcomeDef, OutcomesError};
 pub use self::image::{ImageModelConfig, ImageTrainRequest, LabelTable};
+pub use self::outcomes::{OutcomeDef, OutcomesError};
 pub use self::splits::{assign_splits, make_splits, Splits};
 
 /// File name of the configuration inside a model directory.

@@ -298,7 +298,12 @@ pub fn format_anchors(anchors: &[(String, f32)]) -> String {
         .join(", ")
 }
 
-fn anchor_error(origin: &str, outcome: &str, anchor: &str, expected: &'static str) -> OutcomesError {
+fn anchor_error(
+    origin: &str,
+    outcome: &str,
+    anchor: &str,
+    expected: &'static str,
+) -> OutcomesError {
     OutcomesError::Anchor {
         origin: origin.to_string(),
         outcome: outcome.to_string(),
@@ -397,8 +402,7 @@ pub fn from_table(table: &PhenoTable) -> Vec<OutcomeDef> {
         .filter(|n| !covariates.contains(n.as_str()))
         .filter(|n| {
             let col = table.column(n).expect("named column");
-            col.iter().any(Option::is_some)
-                && col.iter().flatten().all(|&v| v == 0.0 || v == 1.0)
+            col.iter().any(Option::is_some) && col.iter().flatten().all(|&v| v == 0.0 || v == 1.0)
         })
         .map(|n| OutcomeDef {
             id: n.clone(),
@@ -448,7 +452,10 @@ mod tests {
     #[test]
     fn malformed_files_name_the_outcome_and_what_was_expected() {
         let e = parse("[[outcome]]\nid = \"a\"\nanchors = [\"x:heavy\"]\n").unwrap_err();
-        assert!(e.to_string().contains("outcome 'a': anchor 'x:heavy'"), "{e}");
+        assert!(
+            e.to_string().contains("outcome 'a': anchor 'x:heavy'"),
+            "{e}"
+        );
         let e = parse("[[outcome]]\nid = \"a\"\nanchors = [\"x:-1\"]\n").unwrap_err();
         assert!(e.to_string().contains("positive finite weight"), "{e}");
         let e = parse("[[outcome]]\nid = \"a\"\nanchors = [\"-\"]\n").unwrap_err();
@@ -466,7 +473,10 @@ mod tests {
         let e = parse("[[outcome]]\nid = \"a\"\nweight = 2\n").unwrap_err();
         assert!(e.to_string().starts_with("o.toml: "), "{e}");
         assert!(e.to_string().contains("line 3"), "{e}");
-        assert!(matches!(parse("# nothing\n"), Err(OutcomesError::Empty { .. })));
+        assert!(matches!(
+            parse("# nothing\n"),
+            Err(OutcomesError::Empty { .. })
+        ));
     }
 
     #[test]
@@ -478,11 +488,23 @@ mod tests {
             q.anchors,
             vec![("4080".to_string(), 1.0), ("4079".to_string(), -0.5)]
         );
-        assert!(matches!(parse_query("I10"), Err(OutcomesError::Query { .. })));
-        assert!(matches!(parse_query("=a"), Err(OutcomesError::Query { .. })));
-        assert!(matches!(parse_query("I10="), Err(OutcomesError::NoAnchors { .. })));
+        assert!(matches!(
+            parse_query("I10"),
+            Err(OutcomesError::Query { .. })
+        ));
+        assert!(matches!(
+            parse_query("=a"),
+            Err(OutcomesError::Query { .. })
+        ));
+        assert!(matches!(
+            parse_query("I10="),
+            Err(OutcomesError::NoAnchors { .. })
+        ));
         let e = parse_query("I10=a:0").unwrap_err().to_string();
-        assert!(e.contains("--query 'I10=a:0': outcome 'I10': anchor 'a:0'"), "{e}");
+        assert!(
+            e.contains("--query 'I10=a:0': outcome 'I10': anchor 'a:0'"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -490,7 +512,10 @@ mod tests {
         let defs = parse("[[outcome]]\nid = \"a\"\nanchors = [\"t1\", \"-t9\"]\n").unwrap();
         let order: Vec<String> = ["t1", "t2"].iter().map(|s| s.to_string()).collect();
         let e = check_in_panel(&defs, &order, "p").unwrap_err().to_string();
-        assert!(e.contains("outcome 'a': anchor trait 't9' is not in the panel 'p'"), "{e}");
+        assert!(
+            e.contains("outcome 'a': anchor trait 't9' is not in the panel 'p'"),
+            "{e}"
+        );
         let ok = parse("[[outcome]]\nid = \"a\"\nanchors = [\"t2\"]\n").unwrap();
         check_in_panel(&ok, &order, "p").unwrap();
     }

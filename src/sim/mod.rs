@@ -516,7 +516,13 @@ fn write_outcomes(path: &Path, traits: &[TraitDef], c: &Cohort) -> Result<(), Si
             .anchors
             .iter()
             .filter(|(a, _)| traits.iter().any(|t| t.id == *a))
-            .map(|(a, w)| if *w < 0.0 { format!("\"-{a}\"") } else { format!("\"{a}\"") })
+            .map(|(a, w)| {
+                if *w < 0.0 {
+                    format!("\"-{a}\"")
+                } else {
+                    format!("\"{a}\"")
+                }
+            })
             .collect();
         if !o.in_distribution && anchors.is_empty() {
             continue;
