@@ -23,10 +23,9 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) {
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let mut files = Vec::new();
-    for dir in ["models/default"] {
-        println!("cargo:rerun-if-changed={dir}");
-        collect(&root, &root.join(dir), &mut files);
-    }
+    let dir = "models/default";
+    println!("cargo:rerun-if-changed={dir}");
+    collect(&root, &root.join(dir), &mut files);
     let mut code =
         String::from("/// Embedded default files: (path relative to the repository, contents).\n");
     code.push_str("pub static FILES: &[(&str, &[u8])] = &[\n");

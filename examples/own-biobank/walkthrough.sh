@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-$PWD/target/release/medgem-prs}
 WORK=${WORK:-$(mktemp -d /tmp/own-biobank.XXXXXX)}
-cd "$WORK"
+mkdir -p "$WORK" && cd "$WORK"
 
 # 0. A stand-in biobank (genotypes, phenotypes, per-trait GWAS on its discovery split).
 "$BIN" simulate --samples 6000 --variants 4000 --traits 12 --seed 15 --formats bed --out sim -q

@@ -108,6 +108,8 @@ fn eval_options(args: &EvaluateArgs) -> anyhow::Result<EvalOptions> {
 }
 
 /// A validated `evaluate`, of one modality.
+// Built once per run: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum EvaluateRequest {
     /// `evaluate GENOTYPES --phenotypes TSV [--model DIR --panel DIR]`.
     Genomic(GenomicEvaluate),

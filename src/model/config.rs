@@ -235,7 +235,7 @@ impl ModelConfig {
             // but its anchors.
             let total: f32 = outcome.anchors.iter().map(|(_, w)| w.abs()).sum();
             let empty_ok = outcome.trained && outcome.anchors.is_empty();
-            if !empty_ok && !(total.is_finite() && total > 0.0) {
+            if !(empty_ok || (total.is_finite() && total > 0.0)) {
                 return bad(format!(
                     "outcome '{}': anchor weights must be finite and not all zero",
                     outcome.id

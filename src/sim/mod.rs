@@ -544,9 +544,9 @@ fn write_outcomes(path: &Path, traits: &[TraitDef], c: &Cohort) -> Result<(), Si
                 }
             }
             if cases > 0 && cases < n {
-                let _ = write!(
+                let _ = writeln!(
                     text,
-                    "prevalence = {:.4}   # case fraction in the discovery split\n",
+                    "prevalence = {:.4}   # case fraction in the discovery split",
                     cases as f64 / n as f64
                 );
             }
