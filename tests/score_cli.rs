@@ -252,13 +252,26 @@ fn bad_input_fails_with_exit_2_and_writes_nothing() {
     ]);
     assert!(err.contains("nobody"), "{err}");
     assert!(!out.join("scores.tsv").exists() && !out.join("report.html").exists());
+    // A panel other than the model's is refused (the model alone is enough: it carries
+    // its own panel, issue 15).
+    let other = tmp("score-other-panel");
+    std::fs::create_dir_all(&other).unwrap();
+    for e in std::fs::read_dir(repo("models/default/panel")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), other.join(e.file_name())).unwrap();
+    }
+    let m = std::fs::read_to_string(other.join("manifest.toml")).unwrap();
+    std::fs::write(other.join("manifest.toml"), m + "\n").unwrap();
     let err = run_bad(&[
         "score",
         &repo("examples/data/cohort.vcf.gz"),
         "--model",
         &repo("models/default"),
+        "--panel",
+        &other.display().to_string(),
         "--out",
         &o,
     ]);
-    assert!(err.contains("--panel"), "{err}");
+    assert!(err.contains("not the one the model was trained on"), "{err}");
+    assert!(!out.join("scores.tsv").exists());
 }
