@@ -272,6 +272,9 @@ fn bad_input_fails_with_exit_2_and_writes_nothing() {
         "--out",
         &o,
     ]);
-    assert!(err.contains("not the one the model was trained on"), "{err}");
+    assert!(
+        err.contains("not the one the model was trained on"),
+        "{err}"
+    );
     assert!(!out.join("scores.tsv").exists());
 }
