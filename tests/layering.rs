@@ -41,17 +41,21 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The crate's top-level modules a source text names through `crate::`, including
-/// grouped imports over several lines (`use crate::{\n    io,\n    panel::{A, B},\n};`).
-fn imported_modules(text: &str) -> BTreeSet<String> {
-    let code: String = text
-        .lines()
+/// A source text with everything from `//` to the end of each line removed.
+fn without_line_comments(text: &str) -> String {
+    text.lines()
         .map(|line| match line.find("//") {
             Some(i) => &line[..i],
             None => line,
         })
         .collect::<Vec<_>>()
-        .join("\n");
+        .join("\n")
+}
+
+/// The crate's top-level modules a source text names through `crate::`, including
+/// grouped imports over several lines (`use crate::{\n    io,\n    panel::{A, B},\n};`).
+fn imported_modules(text: &str) -> BTreeSet<String> {
+    let code = without_line_comments(text);
     let ident = |s: &str| -> String {
         s.trim_start()
             .chars()
@@ -168,14 +172,7 @@ fn the_reader_sees_grouped_and_plain_imports_and_skips_comments() {
 fn names_sim_architecture(text: &str) -> bool {
     let target = ["sim", "::"].concat();
     let inner = "architecture";
-    let code = text
-        .lines()
-        .map(|line| match line.find("//") {
-            Some(i) => &line[..i],
-            None => line,
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let code = without_line_comments(text);
     code.match_indices(&target).any(|(i, _)| {
         let rest = code[i + target.len()..].trim_start();
         rest.starts_with(inner)

@@ -7,7 +7,7 @@ use common::tmp;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{run_bad, run_ok};
+use common::{run_bad, run_ok, TINY_MODEL};
 
 /// A cohort and a tiny model trained on it.
 fn trained() -> &'static (PathBuf, PathBuf) {
@@ -39,33 +39,25 @@ fn trained() -> &'static (PathBuf, PathBuf) {
             "--quiet",
         ]);
         let m = model.display().to_string();
-        run_ok(&[
+        let (geno, pheno) = (format!("{s}/genotypes.bed"), format!("{s}/phenotypes.tsv"));
+        let (outcomes, panel) = (format!("{s}/outcomes.toml"), format!("{s}/panel"));
+        let mut args = vec![
             "train",
-            &format!("{s}/genotypes.bed"),
+            &geno,
             "--phenotypes",
-            &format!("{s}/phenotypes.tsv"),
+            &pheno,
             "--outcomes",
-            &format!("{s}/outcomes.toml"),
+            &outcomes,
             "--panel",
-            &format!("{s}/panel"),
+            &panel,
             "--out",
             &m,
-            "--epochs",
-            "2",
-            "--d-model",
-            "16",
-            "--heads",
-            "2",
-            "--layers",
-            "1",
-            "--d-ff",
-            "32",
-            "--batch-size",
-            "128",
             "--quiet",
             "--data-description",
             "synthetic test cohort",
-        ]);
+        ];
+        args.extend(TINY_MODEL);
+        run_ok(&args);
         (sim, model)
     })
 }

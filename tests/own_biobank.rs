@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{run_bad, run_ok, tmp, Table};
+use common::{run_bad, run_ok, tmp, Table, TINY_MODEL};
 
 /// Simulator outcome id → the id this "biobank" uses.
 const OUTCOME_IDS: [(&str, &str); 14] = [
@@ -181,37 +181,26 @@ fn biobank() -> &'static Biobank {
             glucose = b.code("glucose"),
         );
         std::fs::write(b.dir.join("outcomes.toml"), o).unwrap();
-        run_ok(&[
+        let (geno, pheno) = (b.path("cohort.bed"), b.path("phenotypes.tsv"));
+        let (outcomes, panel) = (b.path("outcomes.toml"), b.path("panel"));
+        let model = b.model.display().to_string();
+        let mut args = vec![
             "train",
-            &b.path("cohort.bed"),
+            &geno,
             "--phenotypes",
-            &b.path("phenotypes.tsv"),
+            &pheno,
             "--outcomes",
-            &b.path("outcomes.toml"),
+            &outcomes,
             "--panel",
-            &b.path("panel"),
+            &panel,
             "--out",
-            &b.model.display().to_string(),
-            "--epochs",
-            "2",
-            "--d-model",
-            "16",
-            "--heads",
-            "2",
-            "--layers",
-            "1",
-            "--d-ff",
-            "32",
-            "--batch-size",
-            "128",
+            &model,
             "--quiet",
-        ]);
+        ];
+        args.extend(TINY_MODEL);
+        run_ok(&args);
         b
     })
-}
-
-fn column(t: &Table, name: &str) -> Vec<f64> {
-    t.f64s(name)
 }
 
 #[test]
@@ -300,7 +289,7 @@ fn a_zero_shot_query_leaves_every_trained_probability_unchanged() {
     let (p, q) = (Table::read(&plain), Table::read(&queried));
     assert_eq!(q.header.last().map(String::as_str), Some("J45"));
     for id in ["I25", "E11", "I63", "DEATH", "I10"] {
-        assert_eq!(column(&p, id), column(&q, id), "{id} changed with a query");
+        assert_eq!(p.f64s(id), q.f64s(id), "{id} changed with a query");
     }
     assert_eq!(p.strings("IID"), q.strings("IID"));
 }

@@ -472,16 +472,16 @@ pub(super) fn choose_model(
     };
     let mut config = GenomicModelConfig::read(&model)?;
     let own = model.join(genomic::PANEL_SUBDIR);
-    let panel = match (panel, &defaults) {
-        (Some(p), _) => p.to_path_buf(),
-        _ if own
+    // The built-in default carries its panel like any model directory.
+    let panel = match panel {
+        Some(p) => p.to_path_buf(),
+        None if own
             .join(medgem_prs::panel::manifest::MANIFEST_FILE)
             .is_file() =>
         {
             own
         }
-        (None, Some(d)) => d.panel_dir(),
-        (None, None) => bail!(
+        None => bail!(
             "--panel: {} has no copy of its panel (a model written before medgem-prs 0.2 \
              carried none); give the panel it was trained on ('{}', sha256 {})",
             model.display(),

@@ -345,7 +345,7 @@ pub fn train_genomic(
                     name: name.clone(),
                     trained: k.is_some(),
                     anchors: anchors.clone(),
-                    train_prevalence: k.and(train_prevalence),
+                    train_prevalence,
                     prevalence: *prevalence,
                 }
             },
@@ -469,14 +469,7 @@ pub const PANEL_SUBDIR: &str = "panel";
 
 /// Copies a panel's manifest and scoring files (what [`panel_sha256`] hashes) to `to`.
 fn copy_panel(from: &Path, manifest: &Manifest, to: &Path) -> Result<(), ModelDirError> {
-    let mut names = vec![crate::panel::manifest::MANIFEST_FILE.to_string()];
-    names.extend(
-        manifest
-            .traits
-            .iter()
-            .flat_map(|t| t.scores.iter().map(|s| s.file.clone())),
-    );
-    for name in names {
+    for name in manifest.files() {
         let target = to.join(&name);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(PathIoError::on(parent))?;

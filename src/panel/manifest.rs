@@ -110,6 +110,18 @@ pub struct ScoreEntry {
 }
 
 impl Manifest {
+    /// The files that make up the panel, relative to its directory: the manifest, then
+    /// every scoring file in manifest order (what [`panel_sha256`] hashes).
+    pub fn files(&self) -> Vec<String> {
+        let mut names = vec![MANIFEST_FILE.to_string()];
+        names.extend(
+            self.traits
+                .iter()
+                .flat_map(|t| t.scores.iter().map(|s| s.file.clone())),
+        );
+        names
+    }
+
     /// Reads and checks `dir/manifest.toml`: the scoring files exist inside `dir`, trait
     /// ids are unique, every score's threshold is one of the panel's thresholds, and the
     /// tile order lists every trait exactly once.
@@ -270,14 +282,7 @@ pub fn check_id(id: &str) -> Result<(), String> {
 /// little-endian bytes, and its bytes; the result is lowercase hex. The manifest is
 /// validated first, so a panel with missing files has no hash.
 pub fn panel_sha256(dir: &Path) -> Result<String, PanelError> {
-    let manifest = Manifest::read(dir)?;
-    let mut names = vec![MANIFEST_FILE.to_string()];
-    names.extend(
-        manifest
-            .traits
-            .iter()
-            .flat_map(|t| t.scores.iter().map(|s| s.file.clone())),
-    );
+    let names = Manifest::read(dir)?.files();
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     for name in &names {

@@ -4,6 +4,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// `train` options of a tiny, quick model for tests that need a trained model directory,
+/// not a good one.
+pub const TINY_MODEL: [&str; 12] = [
+    "--epochs",
+    "2",
+    "--d-model",
+    "16",
+    "--heads",
+    "2",
+    "--layers",
+    "1",
+    "--d-ff",
+    "32",
+    "--batch-size",
+    "128",
+];
+
 /// `../shared/data`, the conformance files written by others.
 pub fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
