@@ -10,6 +10,9 @@
 # outcome, rheumatoid arthritis, has a prevalence of about 2%). About 30 minutes on 2 cores,
 # most of it training. STAGES=evaluate reruns only the last stage; SIM_ARGS adds simulate
 # options (e.g. SIM_ARGS="--interaction-strength 2" WORK=/tmp/x2).
+#
+# Outcomes and anchors come from simulate's outcomes.toml: trait ids and signs as a clinician
+# would name them, never the simulator's generative weights (those stay in truth.tsv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ARCH=${1:?usage: scripts/evaluate-sim.sh nonlinear|additive}
@@ -34,7 +37,7 @@ if stage simulate; then
 fi
 if stage train; then
     /usr/bin/time -v "$BIN" train "$WORK/sim/genotypes.vcf.gz" --phenotypes "$WORK/sim/phenotypes.tsv" \
-        --panel "$WORK/sim/panel" --out "$WORK/model" --name "eval-$ARCH" --epochs "$EPOCHS" \
+        --outcomes "$WORK/sim/outcomes.toml" --panel "$WORK/sim/panel" --out "$WORK/model" --name "eval-$ARCH" --epochs "$EPOCHS" \
         --seed "$SEED" --checkpoint-dir "$WORK/checkpoints" --resume \
         --data-description "medgem-prs simulate --samples $SAMPLES --variants $VARIANTS --traits $TRAITS --seed $SEED --architecture $ARCH --split-fractions $SPLITS $SIM_ARGS (synthetic)" \
         2> >(tee "$WORK/train.log" >&2)

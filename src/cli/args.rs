@@ -221,6 +221,38 @@ impl QueryArgs {
     }
 }
 
+/// `--image-table TSV`: the participant images of a mixed genomic + imaging model, with
+/// the command's own `--images DIR`.
+#[derive(Args, Debug, Clone)]
+pub struct ImageTableArg {
+    /// Mixed genomic + imaging models: a TSV with IID and image columns (other columns
+    /// ignored) naming each participant's image in --images; with GENOTYPES, --images is
+    /// the folder of these images.
+    #[arg(long, value_name = "TSV", requires = "images")]
+    pub image_table: Option<PathBuf>,
+}
+
+impl ImageTableArg {
+    /// The participant images of a genomic command given `--images`: `None` without
+    /// `--images`; an error when `--images` comes without `--image-table`.
+    pub fn read(
+        &self,
+        images: Option<&Path>,
+    ) -> anyhow::Result<Option<medgem_prs::model_dir::ParticipantImages>> {
+        match (images, &self.image_table) {
+            (None, _) => Ok(None),
+            (Some(_), None) => bail!(
+                "--images with GENOTYPES is for a mixed genomic + imaging model and needs \
+                    --image-table TSV (columns IID and image); for an image-only model give \
+                    --modality image"
+            ),
+            (Some(dir), Some(table)) => Ok(Some(medgem_prs::model_dir::ParticipantImages::read(
+                dir, table,
+            )?)),
+        }
+    }
+}
+
 /// `--covariates TSV`: age, sex, BMI (and PCs) of the samples.
 #[derive(Args, Debug, Clone)]
 pub struct CovariatesArg {
@@ -270,8 +302,9 @@ pub struct ModalityArg {
 
 /// For `#[command(mut_args(...))]` of a model command: every option of `genomic` conflicts
 /// with every option of `image`, so that clap refuses a mix of the two modalities' inputs,
-/// naming the two options given. Since each modality requires an input of its own
-/// (GENOTYPES, or `--images`), every input of the other modality is refused with it.
+/// naming the two options given. `image` lists only what an image-only model reads and a
+/// genomic one never does (`--labels`): `--images` also serves mixed genomic + imaging
+/// models, beside GENOTYPES and `--image-table`.
 pub fn modality_conflicts(
     genomic: &'static [&'static str],
     image: &'static [&'static str],

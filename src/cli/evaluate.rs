@@ -16,8 +16,8 @@ use medgem_prs::pheno::PhenoTable;
 use medgem_prs::score::ScoreOptions;
 
 use super::args::{
-    modality_conflicts, required, DeviceArg, MinOverlapArg, Modality, ModalityArg, ModelArg,
-    ModelGenotypeArgs, PanelArg, QueryArgs,
+    modality_conflicts, required, DeviceArg, ImageTableArg, MinOverlapArg, Modality, ModalityArg,
+    ModelArg, ModelGenotypeArgs, PanelArg, QueryArgs,
 };
 use super::imaging::{self, ImageEvaluate};
 use super::model::{choose_model, score_options};
@@ -26,8 +26,8 @@ use super::prs::describe;
 #[derive(Args, Debug)]
 #[command(
     mut_args(modality_conflicts(
-        &["genotypes", "panel", "phenotypes", "outcomes", "query"],
-        &["images", "labels"]
+        &["genotypes", "panel", "phenotypes", "outcomes", "query", "image_table"],
+        &["labels"]
     )),
     mut_arg("model", |a| a.required_if_eq("modality", "image"))
 )]
@@ -51,9 +51,12 @@ pub struct EvaluateArgs {
         required_if_eq("modality", "genomic")
     )]
     pub phenotypes: Option<PathBuf>,
-    /// With --modality image: the folder of images named in --labels.
+    /// With --modality image: the folder of images named in --labels. With GENOTYPES and
+    /// --image-table: the folder of a mixed model's participant images.
     #[arg(long, value_name = "DIR", required_if_eq("modality", "image"))]
     pub images: Option<PathBuf>,
+    #[command(flatten)]
+    pub image_table: ImageTableArg,
     /// With --modality image: the label table (`image`, findings, optional `split`).
     #[arg(long, value_name = "TSV", required_if_eq("modality", "image"))]
     pub labels: Option<PathBuf>,
@@ -125,6 +128,8 @@ pub struct GenomicEvaluate {
     panel: Option<PathBuf>,
     queries: Vec<medgem_prs::model_dir::OutcomeDef>,
     phenotypes: PathBuf,
+    /// A mixed model's participant images.
+    scans: Option<medgem_prs::model_dir::ParticipantImages>,
     splits: Option<PathBuf>,
     score: ScoreOptions,
     options: EvalOptions,
@@ -149,6 +154,7 @@ pub fn request(args: EvaluateArgs) -> anyhow::Result<EvaluateRequest> {
         panel: args.panel.panel,
         queries: args.queries.read()?,
         phenotypes,
+        scans: args.image_table.read(args.images.as_deref())?,
         splits: args.splits,
         score: score_options(args.min_overlap.min_overlap, !quiet, None),
         options,
@@ -180,6 +186,7 @@ pub fn run(e: GenomicEvaluate) -> anyhow::Result<()> {
         seed: e.options.seed,
         score: e.score,
         device: e.device,
+        scans: e.scans.as_ref(),
     };
     let (cohort, splits) = cohort::build(source.as_mut(), &request)?;
     let info = RunInfo {

@@ -1,7 +1,7 @@
 //! `train`, `predict` and `evaluate` with `--modality image`: the image options, their
 //! validation into requests, and dispatch to `medgem_prs::model_dir::image`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -10,7 +10,6 @@ use medgem_prs::eval::output::RunInfo;
 use medgem_prs::eval::{Baselines, EvalOptions};
 use medgem_prs::imaging::list_images;
 use medgem_prs::imaging::{ImageSpec, Window};
-use medgem_prs::model::augment::Augmentation;
 use medgem_prs::model::DeviceKind;
 use medgem_prs::model_dir::image::{
     self as images, ImageModelConfig, ImageTrainRequest, LabelTable,
@@ -20,22 +19,13 @@ use super::args::{required, window};
 use super::evaluate::EvaluateArgs;
 use super::model::{hyper, model_name, report_trained, train_config, PredictArgs, TrainArgs};
 
-/// The ids of [`ImageTrainArgs`]' options, which `train`'s genomic inputs conflict with.
-pub const IMAGE_TRAIN_ARGS: [&str; 8] = [
-    "images",
-    "labels",
-    "image_size",
-    "channels",
-    "patch",
-    "stem",
-    "window",
-    "no_augment",
-];
-
-/// Options of `train --modality image`.
+/// Options of `train --modality image`, and of the participant images of a mixed genomic +
+/// imaging model (GENOTYPES with `--images` and `--image-table`). The preparation options
+/// mean nothing without `--images`, so clap refuses them alone.
 #[derive(Args, Debug, Clone)]
 pub struct ImageTrainArgs {
-    /// Folder of images (PNG, JPEG, DICOM) named in --labels. Image models.
+    /// Folder of images (PNG, JPEG, DICOM): named in --labels (image models) or in
+    /// --image-table (mixed models, with GENOTYPES).
     #[arg(long, value_name = "DIR", required_if_eq("modality", "image"))]
     pub images: Option<PathBuf>,
     /// Label table: `image` (file name inside --images), one 0/1/NA column per finding,
@@ -43,25 +33,25 @@ pub struct ImageTrainArgs {
     #[arg(long, value_name = "TSV", required_if_eq("modality", "image"))]
     pub labels: Option<PathBuf>,
     /// Side of the square model input in pixels (images are letterboxed and resized).
-    #[arg(long, default_value_t = 64, value_name = "PX")]
+    #[arg(long, default_value_t = 64, value_name = "PX", requires = "images")]
     pub image_size: usize,
     /// 1 (grayscale) or 3 (RGB).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, requires = "images")]
     pub channels: usize,
     /// Patch side in pixels: each patch is one token (--image-size must be a multiple).
-    #[arg(long, default_value_t = 16, value_name = "PX")]
+    #[arg(long, default_value_t = 16, value_name = "PX", requires = "images")]
     pub patch: usize,
     /// Feature maps of the convolutional stem before the patch projection (3×3 conv, GELU,
     /// 2×2 max-pool); 0 for a plain ViT patch projection.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N", requires = "images")]
     pub stem: usize,
     /// DICOM VOI window CENTER,WIDTH in modality units (e.g. 40,400 for CT soft tissue),
     /// instead of each file's own window.
-    #[arg(long, value_name = "C,W", value_parser = window)]
+    #[arg(long, value_name = "C,W", value_parser = window, requires = "images")]
     pub window: Option<Window>,
     /// Train on the images as they are (default: random flips, small rotations, shifts,
     /// zooms and intensity changes per batch).
-    #[arg(long)]
+    #[arg(long, requires = "images")]
     pub no_augment: bool,
 }
 
@@ -72,12 +62,9 @@ pub struct ImageTrain {
     quiet: bool,
 }
 
-/// Checks the image options of `train` (the shared training options are checked by
-/// `model::train_request`).
-pub fn train_request(args: TrainArgs) -> anyhow::Result<ImageTrain> {
-    let image = &args.image;
-    let images_dir = required(image.images.clone(), "--images")?;
-    let labels = required(image.labels.clone(), "--labels")?;
+/// The image preparation of `train`'s image options, checked (for image-only and mixed
+/// models alike).
+pub(super) fn checked_spec(image: &ImageTrainArgs, images_dir: &Path) -> anyhow::Result<ImageSpec> {
     if !matches!(image.channels, 1 | 3) {
         bail!(
             "--channels {}: expected 1 (grayscale) or 3 (RGB)",
@@ -106,15 +93,24 @@ pub fn train_request(args: TrainArgs) -> anyhow::Result<ImageTrain> {
     if !images_dir.is_dir() {
         bail!("{}: --images is not a folder", images_dir.display());
     }
-    let mut train = train_config(&args);
-    train.augment = (!image.no_augment).then(Augmentation::default);
+    Ok(ImageSpec {
+        size: image.image_size,
+        channels: image.channels,
+        window: image.window,
+    })
+}
+
+/// Checks the image options of `train` (the shared training options are checked by
+/// `model::train_request`).
+pub fn train_request(args: TrainArgs) -> anyhow::Result<ImageTrain> {
+    let image = &args.image;
+    let images_dir = required(image.images.clone(), "--images")?;
+    let labels = required(image.labels.clone(), "--labels")?;
+    let spec = checked_spec(image, &images_dir)?;
+    let train = train_config(&args);
     let request = ImageTrainRequest {
         name: model_name(&args.name, &args.out),
-        spec: ImageSpec {
-            size: image.image_size,
-            channels: image.channels,
-            window: image.window,
-        },
+        spec,
         patch: image.patch,
         stem_features: image.stem,
         model: hyper(&args),
@@ -166,6 +162,22 @@ pub struct ImagePredict {
 
 /// Checks `predict --modality image`.
 pub fn predict_request(args: PredictArgs) -> anyhow::Result<ImagePredict> {
+    let genomic = [
+        ("GENOTYPES", args.genotypes.genotypes.is_some()),
+        ("--samples", args.samples.samples.is_some()),
+        ("--panel", args.panel.panel.is_some()),
+        ("--covariates", args.covariates.covariates.is_some()),
+        ("--outcomes", args.queries.outcomes.is_some()),
+        ("--query", !args.queries.query.is_empty()),
+        ("--image-table", args.image_table.image_table.is_some()),
+    ];
+    if let Some((given, _)) = genomic.iter().find(|(_, given)| *given) {
+        bail!(
+            "{given} cannot be used with --modality image: an image model reads --images \
+                alone (a mixed genomic + imaging model reads GENOTYPES with --images and \
+                --image-table, without --modality image)"
+        );
+    }
     Ok(ImagePredict {
         model: required(args.model.model, "--model")?,
         images: required(args.images, "--images")?,

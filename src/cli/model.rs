@@ -9,9 +9,12 @@ use clap::Args;
 use medgem_prs::defaults::{self, Defaults};
 use medgem_prs::encode;
 use medgem_prs::io::{self, OpenOptions};
+use medgem_prs::model::augment::Augmentation;
 use medgem_prs::model::DeviceKind;
 use medgem_prs::model_dir::genomic::QueryAction;
-use medgem_prs::model_dir::{self, genomic, GenomicModelConfig, ModelHyper, OutcomeDef};
+use medgem_prs::model_dir::{
+    self, genomic, GenomicModelConfig, ModelHyper, OutcomeDef, ParticipantImages, ScanSpec,
+};
 use medgem_prs::panel::matching::MatchOptions;
 use medgem_prs::pheno::PhenoTable;
 use medgem_prs::score::ScoreOptions;
@@ -19,8 +22,8 @@ use medgem_prs::train::TrainConfig;
 
 use super::args::{
     choice, modality_conflicts, required, CovariatesArg, DeviceArg, FillChoice, GenotypeArgs,
-    MinOverlapArg, Modality, ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg, QueryArgs,
-    SamplesArg, ThreadsArg,
+    ImageTableArg, MinOverlapArg, Modality, ModalityArg, ModelArg, ModelGenotypeArgs, PanelArg,
+    QueryArgs, SamplesArg, ThreadsArg,
 };
 use super::imaging::{self, ImageTrainArgs};
 use super::prs::describe;
@@ -28,8 +31,8 @@ use super::prs::describe;
 #[derive(Args, Debug)]
 #[command(
     mut_args(modality_conflicts(
-        &["genotypes", "phenotypes", "panel", "outcomes"],
-        &imaging::IMAGE_TRAIN_ARGS
+        &["genotypes", "phenotypes", "panel", "outcomes", "image_table"],
+        &["labels"]
     )),
     mut_arg("panel", |a| a
         .help(
@@ -63,6 +66,8 @@ pub struct TrainArgs {
     pub panel: PanelArg,
     #[command(flatten)]
     pub image: ImageTrainArgs,
+    #[command(flatten)]
+    pub image_table: ImageTableArg,
     /// Model directory to write (must not exist or be empty).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -135,10 +140,6 @@ pub struct TrainArgs {
 
 #[derive(Args, Debug)]
 #[command(
-    mut_args(modality_conflicts(
-        &["genotypes", "samples", "panel", "covariates", "outcomes", "query"],
-        &["images"]
-    )),
     mut_arg("model", |a| a.required_if_eq("modality", "image"))
 )]
 pub struct PredictArgs {
@@ -160,9 +161,12 @@ pub struct PredictArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// With --modality image: a folder of images (PNG, JPEG, DICOM; DICOM files may have
-    /// no extension), or a single image file.
+    /// no extension), or a single image file. With GENOTYPES and --image-table: the
+    /// folder of a mixed model's participant images.
     #[arg(long, value_name = "DIR", required_if_eq("modality", "image"))]
     pub images: Option<PathBuf>,
+    #[command(flatten)]
+    pub image_table: ImageTableArg,
     #[command(flatten)]
     pub device: DeviceArg,
     #[command(flatten)]
@@ -309,7 +313,9 @@ pub(super) fn train_config(args: &TrainArgs) -> TrainConfig {
         resume: args.resume,
         progress: !args.genotypes.options.quiet.quiet,
         stop_after_epochs: None,
-        augment: None,
+        // Image and mixed models perturb their medical images; the genomic image never is.
+        augment: (args.image.images.is_some() && !args.image.no_augment)
+            .then(Augmentation::default),
     }
 }
 
@@ -323,6 +329,8 @@ pub(super) fn model_name(name: &Option<String>, out: &Path) -> String {
 }
 
 /// A validated `train`, of one modality.
+// Built once per run: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum TrainRequest {
     /// `train GENOTYPES --phenotypes TSV --panel DIR`.
     Genomic(GenomicTrain),
@@ -351,6 +359,24 @@ pub fn train_request(args: TrainArgs) -> anyhow::Result<TrainRequest> {
     }
 }
 
+/// The participant images of a mixed genomic + imaging `train` (GENOTYPES with `--images`
+/// and `--image-table`), checked; `None` without `--images`.
+fn scan_request(args: &TrainArgs) -> anyhow::Result<Option<genomic::ScanRequest>> {
+    let image = &args.image;
+    let Some(images) = args.image_table.read(image.images.as_deref())? else {
+        return Ok(None);
+    };
+    let spec = imaging::checked_spec(image, &images.dir)?;
+    Ok(Some(genomic::ScanRequest {
+        spec: ScanSpec {
+            image: spec,
+            patch: image.patch,
+            stem_features: image.stem,
+        },
+        images,
+    }))
+}
+
 fn genomic_train_request(args: TrainArgs) -> anyhow::Result<GenomicTrain> {
     let genotypes = required(args.genotypes.genotypes.clone(), "GENOTYPES")?;
     let phenotypes = required(args.phenotypes.clone(), "--phenotypes")?;
@@ -370,6 +396,7 @@ fn genomic_train_request(args: TrainArgs) -> anyhow::Result<GenomicTrain> {
             .clone()
             .unwrap_or_else(|| format!("{}", phenotypes.display())),
         outcomes: Vec::new(),
+        scans: scan_request(&args)?,
     };
     let outcomes = match &args.outcomes {
         Some(path) => Some(model_dir::outcomes::read_file(path)?),
@@ -565,6 +592,8 @@ pub struct GenomicPredict {
     panel: Option<PathBuf>,
     queries: Vec<OutcomeDef>,
     covariates: Option<PathBuf>,
+    /// A mixed model's participant images.
+    scans: Option<ParticipantImages>,
     options: ScoreOptions,
     device: DeviceKind,
     out: PathBuf,
@@ -586,6 +615,7 @@ pub fn predict_request(args: PredictArgs) -> anyhow::Result<PredictRequest> {
         panel: args.panel.panel,
         queries: args.queries.read()?,
         covariates: args.covariates.covariates,
+        scans: args.image_table.read(args.images.as_deref())?,
         device: args.device.kind(),
         out: args.out,
         quiet,
@@ -617,6 +647,7 @@ pub fn predict(p: GenomicPredict) -> anyhow::Result<()> {
         config,
         panel,
         covariates.as_ref(),
+        p.scans.as_ref(),
         &p.options,
     )?;
     let probs = genomic::predict(&choice.model, config, &inputs, p.device)?;
@@ -665,7 +696,19 @@ pub fn encode(e: EncodeRequest) -> anyhow::Result<()> {
     let choice = choose_model(e.model.as_deref(), e.panel.as_deref(), &[], true)?;
     let (config, panel) = (&choice.config, &choice.panel);
     let mut source = io::open(&e.genotypes, &e.open)?;
-    let inputs = genomic::model_inputs(source.as_mut(), config, panel, None, &e.options)?;
+    // The genomic image alone: a mixed model's participant images are not encoded.
+    let genomic_only = GenomicModelConfig {
+        scan: None,
+        ..config.clone()
+    };
+    let inputs = genomic::model_inputs(
+        source.as_mut(),
+        &genomic_only,
+        panel,
+        None,
+        None,
+        &e.options,
+    )?;
     let images = &inputs.images;
     let layout = &images.layout;
     encode::image::write_tile_table(&e.out, images)?;

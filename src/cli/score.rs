@@ -207,6 +207,9 @@ pub fn run(request: ScoreRequest) -> anyhow::Result<()> {
                 &c.config,
                 &panel,
                 covariates.as_ref(),
+                // `score` reads no participant images: a mixed model is refused here,
+                // naming predict and evaluate, which take them.
+                None,
                 &options,
             )?;
             let spinner = medgem_prs::util::spinner(!quiet);

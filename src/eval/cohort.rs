@@ -10,7 +10,7 @@ use super::{EvalCohort, EvalError, Outcome, Split};
 use crate::io::GenotypeSource;
 use crate::model::device::DeviceKind;
 use crate::model::infer;
-use crate::model_dir::{self, GenomicModelConfig, Splits};
+use crate::model_dir::{self, GenomicModelConfig, ParticipantImages, Splits};
 use crate::pheno::PhenoTable;
 use crate::score::ScoreOptions;
 
@@ -32,6 +32,8 @@ pub struct CohortRequest<'a> {
     pub score: ScoreOptions,
     /// Where the model runs for the probabilities.
     pub device: DeviceKind,
+    /// A mixed model's participant images (`IID → image`); `None` for a genomic-only model.
+    pub scans: Option<&'a ParticipantImages>,
 }
 
 /// Reads the labels of outcome `id`: 1 case, 0 control, NA unknown.
@@ -117,6 +119,7 @@ pub fn build(
         config,
         request.panel_dir,
         Some(request.table),
+        request.scans,
         &score,
     )?;
     let n = inputs.ids.len();
@@ -126,12 +129,12 @@ pub fn build(
     let probabilities =
         model_dir::genomic::predict_data(request.model_dir, config, &data, request.device)?;
     let n_model_outcomes = config.model.outcomes.len();
-    let cpu = infer::cpu_model(request.model_dir, &config.model)?;
-    let embedding = cpu.embeddings(&data)?;
+    let embedding =
+        infer::model_embeddings(request.model_dir, &config.model, &data, request.device)?;
     drop(data);
     let embedding = Matrix::new(
         n,
-        cpu.d_model(),
+        config.model.d_model,
         embedding.into_iter().map(f64::from).collect(),
     );
 

@@ -114,7 +114,7 @@ pub fn bench_model(
             prevalence: None,
         })
         .collect();
-    let config = model_config_for(&layout, 3, &outcomes, hyper)?;
+    let config = model_config_for(&layout, 3, &outcomes, hyper, None)?;
     let make = |n: usize, rng: &mut crate::rng::Rng| -> ModelData {
         let per = layout.image_len();
         let (h, w) = (layout.height(), layout.width());

@@ -40,6 +40,28 @@ pub fn genomic(c: &GenomicModelConfig) -> String {
         m.outcomes.len(), m.d_model, m.n_heads, m.n_layers, m.d_ff, m.dropout,
         if m.linear_readout { "on" } else { "off" }
     );
+    if let Some(scan) = &c.scan {
+        let _ = writeln!(
+            s,
+            "Participant images (a mixed genomic + imaging model): one {}-channel image per \
+                participant, resized to {}×{} (letterboxed), cut into {}×{} patches{} that join \
+                the genomic patches and covariates in one token sequence. Prediction needs every \
+                participant's image (`--images DIR --image-table TSV`), prepared the same way.\n",
+            scan.image.channels,
+            scan.image.size,
+            scan.image.size,
+            scan.patch,
+            scan.patch,
+            if scan.stem_features > 0 {
+                format!(
+                    " after a convolutional stem of {} feature maps",
+                    scan.stem_features
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     let _ = writeln!(s, "## Metrics (validation split, the kept epoch)\n");
     let _ = writeln!(
         s,

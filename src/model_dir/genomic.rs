@@ -4,13 +4,14 @@
 //! the genomic image with the training split's normalisation ([`crate::encode`]) and read
 //! by the transformer with the covariates.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::header::{Modality, RawConfig};
 use super::outcomes::{self, OutcomeDef, OutcomesError};
+use super::scans::{ParticipantImages, ScanSpec};
 use super::{card, make_splits, metrics, training_info, write_probability_table};
 use super::{Metrics, ModelDirError, ModelHyper, TrainingInfo, CARD_FILE, CONFIG_FILE};
 use crate::encode::image::{self, ImageLayout, Images, NormStats};
@@ -18,7 +19,9 @@ use crate::encode::tabular::{self, Tabular, TabularSchema};
 use crate::encode::{FillMode, PanelScores, PreparedPanel};
 use crate::io::GenotypeSource;
 use crate::model::infer;
-use crate::model::{run_on, DeviceKind, ModelConfig, ModelData, ModelError, OutcomeQuery};
+use crate::model::{
+    run_on, DeviceKind, ModelConfig, ModelData, ModelError, OutcomeQuery, ScanInput,
+};
 use crate::panel::manifest::{panel_sha256, Manifest};
 use crate::pheno::PhenoTable;
 use crate::score::ScoreOptions;
@@ -91,6 +94,10 @@ pub struct GenomicModelConfig {
     pub normalization: NormStats,
     /// Covariate names with the training split's means and SDs.
     pub tabular: TabularSchema,
+    /// A mixed model's participant images: how they are prepared and cut (`None`: the
+    /// model reads genotypes and covariates only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<ScanSpec>,
     /// Every outcome, trained and zero-shot, with anchors and training prevalence.
     pub outcomes: Vec<OutcomeInfo>,
     /// Data, splits, settings and duration of the training run.
@@ -137,6 +144,11 @@ pub struct Inputs {
     /// Standardised covariates with presence flags (all missing without a covariate
     /// table).
     pub tabular: Tabular,
+    /// A mixed model's participant images, `n × C × S × S` in `ids` order, with their
+    /// `[C, S, S]`; empty for a genomic-only model.
+    pub scan_pixels: Vec<u8>,
+    /// `[C, S, S]` of `scan_pixels`.
+    pub scan_shape: [usize; 3],
 }
 
 impl Inputs {
@@ -154,9 +166,44 @@ impl Inputs {
             n_outcomes,
             labels,
             label_present,
-            ..ModelData::default()
+            scan_shape: self.scan_shape,
+            scan_pixels: self.scan_pixels.clone(),
         }
     }
+}
+
+/// Checks that a mixed model gets participant images and a genomic-only one none, before
+/// any genotype is read.
+fn check_scans<'a>(
+    config: &'a GenomicModelConfig,
+    scans: Option<&'a ParticipantImages>,
+) -> Result<Option<(&'a ScanSpec, &'a ParticipantImages)>, ModelDirError> {
+    match (&config.scan, scans) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ModelDirError::NeedsImages {
+            model: config.name.clone(),
+        }),
+        (None, Some(_)) => Err(ModelDirError::ReadsNoImages {
+            model: config.name.clone(),
+        }),
+        (Some(spec), Some(scans)) => Ok(Some((spec, scans))),
+    }
+}
+
+impl ScanSpec {
+    /// `[C, S, S]` of the prepared images.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.image.channels, self.image.size, self.image.size]
+    }
+}
+
+/// A mixed model's participant images at training: how to prepare them and where they are.
+#[derive(Clone, Debug)]
+pub struct ScanRequest {
+    /// Preparation, patch size and stem.
+    pub spec: ScanSpec,
+    /// The images folder and `IID → image` table.
+    pub images: ParticipantImages,
 }
 
 /// Picks rows of panel scores by sample id.
@@ -242,6 +289,9 @@ pub struct TrainRequest {
     /// The outcomes: those marked trained that the phenotype table labels are trained,
     /// the rest queried zero-shot from their anchors.
     pub outcomes: Vec<OutcomeDef>,
+    /// One image per participant beside the genotypes (a mixed model); `None`: genotypes
+    /// and covariates only.
+    pub scans: Option<ScanRequest>,
 }
 
 /// Trains a model from `source` (all its samples in a split), `table` and the panel, and
@@ -283,6 +333,11 @@ pub fn train_genomic(
     let mut wanted: Vec<String> = splits.train.clone();
     wanted.extend(splits.validation.iter().cloned());
     wanted.extend(splits.test.iter().cloned());
+    // A mixed model needs every participant's image, the test split's too, before the
+    // scoring pass and hours of training.
+    if let Some(scans) = &request.scans {
+        scans.images.paths(&wanted)?;
+    }
     let mut options = request.score.clone();
     options.samples = Some(wanted);
     let prepared = PreparedPanel::read(&request.panel_dir, &manifest, request.fill)?;
@@ -307,10 +362,20 @@ pub fn train_genomic(
         let part = subset(&scores, rows);
         let images = image::render(&part, &stats, &layout, request.fill)?;
         let tab = tabular::features(table, &part.sample_ids, &schema);
+        let (scan_pixels, scan_shape) = match &request.scans {
+            Some(s) => (
+                s.images
+                    .pixels(&part.sample_ids, &s.spec.image, request.train.progress)?,
+                s.spec.shape(),
+            ),
+            None => (Vec::new(), [0; 3]),
+        };
         Ok(Inputs {
             ids: part.sample_ids.clone(),
             images,
             tabular: tab,
+            scan_pixels,
+            scan_shape,
         })
     };
     let train_in = inputs_of(&train_rows)?;
@@ -351,7 +416,14 @@ pub fn train_genomic(
             },
         )
         .collect();
-    let model_config = model_config_for(&layout, schema.names.len(), &outcomes, &request.model)?;
+    let scan = request.scans.as_ref().map(|s| s.spec.clone());
+    let model_config = model_config_for(
+        &layout,
+        schema.names.len(),
+        &outcomes,
+        &request.model,
+        scan.as_ref(),
+    )?;
 
     // Stage the directory and train into it.
     let staging = StagedDir::new(out, "model", false)?;
@@ -387,6 +459,7 @@ pub fn train_genomic(
         fill: request.fill,
         normalization: stats,
         tabular: schema,
+        scan,
         outcomes,
         training: training_info(
             source.path().display().to_string(),
@@ -408,12 +481,14 @@ pub fn train_genomic(
     Ok(config)
 }
 
-/// The transformer configuration for a panel layout and outcomes.
+/// The transformer configuration for a panel layout and outcomes, with a mixed model's
+/// participant images as a second image in the sequence.
 pub fn model_config_for(
     layout: &ImageLayout,
     n_tabular: usize,
     outcomes: &[OutcomeInfo],
     hyper: &ModelHyper,
+    scan: Option<&ScanSpec>,
 ) -> Result<ModelConfig, ModelDirError> {
     let mut c = ModelConfig::new(
         [layout.channels, layout.height(), layout.width()],
@@ -421,6 +496,13 @@ pub fn model_config_for(
         outcome_queries(&layout.tile_order, outcomes)?,
     );
     hyper.apply_to(&mut c);
+    if let Some(scan) = scan {
+        c.scan = Some(ScanInput {
+            shape: scan.shape(),
+            patch: scan.patch,
+        });
+        c.stem_features = scan.stem_features;
+    }
     c.validate()?;
     Ok(c)
 }
@@ -602,15 +684,18 @@ fn same_anchors(a: &[(String, f32)], b: &[(String, f32)]) -> bool {
         })
 }
 
-/// Scores and renders `source`'s samples for a trained model, checking the panel.
+/// Scores and renders `source`'s samples for a trained model, checking the panel; a mixed
+/// model also loads every sample's participant image from `scans` (a sample without one
+/// is an error before the genotypes are read).
 pub fn model_inputs(
     source: &mut dyn GenotypeSource,
     config: &GenomicModelConfig,
     panel_dir: &Path,
     covariates: Option<&PhenoTable>,
+    scans: Option<&ParticipantImages>,
     score: &ScoreOptions,
 ) -> Result<Inputs, ModelDirError> {
-    Ok(scored_inputs(source, config, panel_dir, covariates, score)?.1)
+    Ok(scored_inputs(source, config, panel_dir, covariates, scans, score)?.1)
 }
 
 /// [`model_inputs`], also returning the panel's linear scores.
@@ -619,8 +704,25 @@ pub fn scored_inputs(
     config: &GenomicModelConfig,
     panel_dir: &Path,
     covariates: Option<&PhenoTable>,
+    scans: Option<&ParticipantImages>,
     score: &ScoreOptions,
 ) -> Result<(PanelScores, Inputs), ModelDirError> {
+    let scans = check_scans(config, scans)?;
+    if let Some((_, images)) = scans {
+        let wanted: Vec<String> = match &score.samples {
+            Some(keep) => {
+                let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
+                source
+                    .sample_ids()
+                    .iter()
+                    .filter(|s| keep.contains(s.as_str()))
+                    .cloned()
+                    .collect()
+            }
+            None => source.sample_ids().to_vec(),
+        };
+        images.paths(&wanted)?;
+    }
     let sha = panel_sha256(panel_dir)?;
     if sha != config.panel.sha256 {
         return Err(ModelDirError::PanelMismatch {
@@ -642,10 +744,19 @@ pub fn scored_inputs(
         Some(t) => tabular::features(t, &scores.sample_ids, &config.tabular),
         None => Tabular::missing(scores.sample_ids.len(), &config.tabular),
     };
+    let (scan_pixels, scan_shape) = match scans {
+        Some((spec, images)) => (
+            images.pixels(&scores.sample_ids, &spec.image, score.progress)?,
+            spec.shape(),
+        ),
+        None => (Vec::new(), [0; 3]),
+    };
     let inputs = Inputs {
         ids: scores.sample_ids.clone(),
         images,
         tabular: tab,
+        scan_pixels,
+        scan_shape,
     };
     Ok((scores, inputs))
 }

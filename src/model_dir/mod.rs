@@ -18,6 +18,7 @@ pub mod genomic;
 pub mod header;
 pub mod image;
 pub mod outcomes;
+pub mod scans;
 pub mod splits;
 
 use std::fmt::Write as _;
@@ -36,6 +37,7 @@ use crate::util::{OutputSet, PathIoError, StageError};
 pub use self::genomic::{GenomicModelConfig, OutcomeInfo, PanelRef, TrainRequest};
 pub use self::image::{ImageModelConfig, ImageTrainRequest, LabelTable};
 pub use self::outcomes::{OutcomeDef, OutcomesError};
+pub use self::scans::{ParticipantImages, ScanSpec};
 pub use self::splits::{assign_splits, make_splits, Splits};
 
 /// File name of the configuration inside a model directory.
@@ -152,6 +154,26 @@ pub enum ModelDirError {
     /// A model's normalisation statistics do not fit its own panel layout.
     #[error("normalisation statistics do not match the panel's traits and channels")]
     Normalisation,
+    /// A participant of a mixed model's cohort has no image in the `IID → image` table.
+    #[error("{}: no image for participant '{iid}' (expected a line '{iid} <image file>')", table.display())]
+    NoParticipantImage {
+        /// The table.
+        table: PathBuf,
+        /// The participant.
+        iid: String,
+    },
+    /// A mixed genomic + imaging model was asked to predict without participant images.
+    #[error("model '{model}' reads one image per participant beside the genotypes (a mixed model): predict and evaluate take them with --images DIR --image-table TSV (IID, image)")]
+    NeedsImages {
+        /// The model's name.
+        model: String,
+    },
+    /// Participant images were given to a model that reads none.
+    #[error("model '{model}' reads no participant images (it was trained without --images): leave out --images and --image-table")]
+    ReadsNoImages {
+        /// The model's name.
+        model: String,
+    },
     /// Arguments that cannot go together (e.g. an image size that is no multiple of the
     /// patch size).
     #[error("{0}")]
