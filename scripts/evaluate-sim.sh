@@ -43,7 +43,9 @@ if stage train; then
         2> >(tee "$WORK/train.log" >&2)
 fi
 if stage evaluate; then
+    # The simulator's interaction form (truth) adds oracle_form and the captured fraction.
     /usr/bin/time -v "$BIN" evaluate "$WORK/sim/genotypes.vcf.gz" --model "$WORK/model" \
         --panel "$WORK/sim/panel" --phenotypes "$WORK/sim/phenotypes.tsv" --seed "$SEED" \
+        --oracle-form "$WORK/sim/interactions.tsv" \
         --out "$WORK/evaluate" 2> >(tee "$WORK/evaluate.log" >&2)
 fi

@@ -11,11 +11,13 @@ use std::sync::OnceLock;
 
 use common::{auc, run_bad, run_ok, Table, TRAINED_OUTCOMES, ZERO_SHOT_OUTCOMES};
 
-const METHODS: [&str; 5] = [
+const METHODS: [&str; 7] = [
     "model",
     "ensemble",
     "single_prs",
     "linear_probe",
+    "ensemble_interactions",
+    "gbdt",
     "correlated_outcome",
 ];
 

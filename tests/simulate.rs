@@ -165,6 +165,7 @@ fn simulate_writes_every_output_consistently() {
         "splits.tsv",
         "truth.tsv",
         "truth_variants.tsv",
+        "interactions.tsv",
         "parameters.json",
         "README.md",
         "panel/manifest.toml",
@@ -556,6 +557,37 @@ fn additive_architecture_produces_no_interaction_effects() {
         "nonlinear: only {strong} outcomes show interactions: {non:?}"
     );
     assert!(non["cad"][1] > 0.3, "cad gene×sex {:?}", non["cad"]);
+}
+
+/// interactions.tsv, the form `evaluate --oracle-form` builds oracle_form from: the terms
+/// of every outcome whose liability has them, none for an additive cohort.
+#[test]
+fn interactions_tsv_lists_the_form_of_the_nonlinear_terms_only() {
+    let terms = |dir: &Path| -> Vec<(String, String, String)> {
+        let text = std::fs::read_to_string(dir.join("interactions.tsv")).unwrap();
+        let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+        assert_eq!(lines.next(), Some("outcome\tterm\twith\tcoefficient"));
+        lines
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                assert_eq!(f.len(), 4, "{l}");
+                assert!(num(f[3]) != 0.0, "{l}");
+                (f[0].into(), f[1].into(), f[2].into())
+            })
+            .collect()
+    };
+    assert!(terms(additive_cohort()).is_empty());
+    let non = terms(cohort());
+    let outcomes: std::collections::HashSet<&str> = non.iter().map(|t| t.0.as_str()).collect();
+    assert!(outcomes.len() >= 10, "{outcomes:?}");
+    assert!(
+        non.contains(&("cad".into(), "sex".into(), ".".into())),
+        "{non:?}"
+    );
+    assert!(
+        non.iter().any(|t| t.1 == "outcome" && t.2 != "."),
+        "{non:?}"
+    );
 }
 
 fn have_tool(name: &str) -> bool {

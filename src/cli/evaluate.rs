@@ -26,7 +26,7 @@ use super::prs::describe;
 #[derive(Args, Debug)]
 #[command(
     mut_args(modality_conflicts(
-        &["genotypes", "panel", "phenotypes", "outcomes", "query", "image_table"],
+        &["genotypes", "panel", "phenotypes", "outcomes", "query", "image_table", "oracle_form"],
         &["labels"]
     )),
     mut_arg("model", |a| a.required_if_eq("modality", "image"))
@@ -60,6 +60,12 @@ pub struct EvaluateArgs {
     /// With --modality image: the label table (`image`, findings, optional `split`).
     #[arg(long, value_name = "TSV", required_if_eq("modality", "image"))]
     pub labels: Option<PathBuf>,
+    /// Simulated cohorts: simulate's interactions.tsv (the true form of the interaction
+    /// terms). Adds `oracle_form`, the ensemble plus exactly those terms built from the
+    /// estimated scores, and each outcome's captured fraction (headroom.tsv): how much of
+    /// oracle_form's gain over the ensemble the model takes.
+    #[arg(long, value_name = "TSV")]
+    pub oracle_form: Option<PathBuf>,
     /// `IID split` file (train/validation/test), overriding the table's split column.
     #[arg(long, value_name = "TSV")]
     pub splits: Option<PathBuf>,
@@ -107,6 +113,10 @@ fn eval_options(args: &EvaluateArgs) -> anyhow::Result<EvalOptions> {
         draws: args.draws,
         folds: args.folds,
         seed: args.seed,
+        oracle_form: match &args.oracle_form {
+            Some(path) => Some(medgem_prs::eval::headroom::InteractionForm::read(path)?),
+            None => None,
+        },
     })
 }
 

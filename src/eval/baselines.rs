@@ -11,11 +11,19 @@
 //! * `correlated_outcome`: for an outcome the model never trained on, the ensemble of the
 //!   in-distribution outcome whose labels correlate most with it on the train split (the
 //!   paper's out-of-distribution baseline).
+//! * `ensemble_interactions`: the ensemble plus every score × {age, sex, BMI} product
+//!   (ridge, λ by cross-validation): the interaction model a statistician fits next, since
+//!   sex-specific, age-dependent and BMI-modified genetic effects are the ones epidemiology
+//!   reports.
+//! * `gbdt`: gradient-boosted trees (forust-ml, XGBoost-style) on the scores and the
+//!   covariates, the number of trees by early stopping and the depth chosen on the
+//!   validation split: a non-linear learner that needs no interaction named in advance.
 
 use serde::Serialize;
 
 use super::logistic::{
-    cross_validate, fit_logistic, lambda_grid, FitError, LogisticModel, Matrix, Standardiser,
+    cross_validate, deviance, fit_logistic, lambda_grid, FitError, LogisticModel, Matrix,
+    Standardiser,
 };
 use super::metrics::DeLong;
 use super::{EvalCohort, EvalOptions, Split};
@@ -42,17 +50,27 @@ pub enum Method {
     CorrelatedOutcome,
     /// Imaging models: ridge logistic regression on the image's patch means.
     PixelRidge,
+    /// The ensemble plus every score × {age, sex, BMI} product.
+    EnsembleInteractions,
+    /// Gradient-boosted trees on the scores and covariates.
+    Gbdt,
+    /// Simulated cohorts: the ensemble plus exactly the simulator's interaction terms
+    /// (`eval::headroom`), the reference of the captured fraction.
+    OracleForm,
 }
 
 impl Method {
     /// Every method, in output order.
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 9] = [
         Method::Model,
         Method::Ensemble,
         Method::SinglePrs,
         Method::LinearProbe,
         Method::CorrelatedOutcome,
         Method::PixelRidge,
+        Method::EnsembleInteractions,
+        Method::Gbdt,
+        Method::OracleForm,
     ];
 
     /// The name in `comparison.tsv` and `predictions.tsv` (ARCHITECTURE.md).
@@ -64,6 +82,9 @@ impl Method {
             Method::LinearProbe => "linear_probe",
             Method::CorrelatedOutcome => "correlated_outcome",
             Method::PixelRidge => "pixel_ridge",
+            Method::EnsembleInteractions => "ensemble_interactions",
+            Method::Gbdt => "gbdt",
+            Method::OracleForm => "oracle_form",
         }
     }
 }
@@ -82,10 +103,24 @@ pub struct FitInfo {
     /// `correlated_outcome`: the in-distribution outcome used and its correlation (phi)
     /// with this one on the train split.
     pub correlated_with: Option<(String, f64)>,
+    /// `gbdt`: the tree depth chosen on the validation split, the trees kept by early
+    /// stopping, and the validation deviance of each depth tried.
+    pub trees: Option<TreeFit>,
     /// Training samples with a label.
     pub n_train: usize,
     /// Why the method is missing, when it is.
     pub skipped: Option<String>,
+}
+
+/// How `gbdt` was fitted.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TreeFit {
+    /// The depth kept.
+    pub max_depth: usize,
+    /// Trees of the kept fit (its best iteration on the validation split).
+    pub n_trees: usize,
+    /// (depth, validation deviance at its best iteration) for every depth tried.
+    pub validation_deviance: Vec<(usize, f64)>,
 }
 
 /// A fitted method's probabilities for every sample of the cohort.
@@ -128,7 +163,7 @@ fn ridge_cv(
     Ok((model, cv.lambdas.into_iter().zip(cv.deviance).collect()))
 }
 
-fn skipped(reason: String, n_train: usize) -> Fitted {
+pub(super) fn skipped(reason: String, n_train: usize) -> Fitted {
     Fitted {
         probabilities: Vec::new(),
         info: FitInfo {
@@ -167,6 +202,140 @@ pub(super) fn ridge_baseline(
         },
         Err(e) => skipped(e.to_string(), train.len()),
     }
+}
+
+/// The covariates whose products with every score `ensemble_interactions` adds: the
+/// modifiers of genetic effects epidemiology reports (sex-specific effects, age-dependent
+/// penetrance, gene × BMI).
+pub const INTERACTION_COVARIATES: [&str; 3] = ["age", "sex", "bmi"];
+
+/// The features of `ensemble_interactions`: [`ensemble_features`], then the product of
+/// every (standardised) score with each of [`INTERACTION_COVARIATES`] the cohort has,
+/// standardised on the train split. `base` is [`ensemble_features`] of the same cohort.
+pub(super) fn interaction_features(cohort: &EvalCohort, base: &Matrix) -> Matrix {
+    let n_scores = cohort.features.p;
+    let modifiers: Vec<usize> = INTERACTION_COVARIATES
+        .iter()
+        .filter_map(|c| cohort.covariate_names.iter().position(|n| n == c))
+        .map(|c| n_scores + c)
+        .collect();
+    let p = n_scores * modifiers.len();
+    let mut products = Vec::with_capacity(base.n * p);
+    for i in 0..base.n {
+        let row = base.row(i);
+        for &m in &modifiers {
+            products.extend(row[..n_scores].iter().map(|s| s * row[m]));
+        }
+    }
+    let products = standardised(
+        Matrix::new(base.n, p, products),
+        &cohort.rows_of(Split::Train),
+    );
+    base.hstack(&products)
+}
+
+/// Most trees `gbdt` grows before early stopping ends it.
+const GBDT_MAX_TREES: usize = 1000;
+/// Shrinkage of each tree (XGBoost's eta).
+const GBDT_LEARNING_RATE: f32 = 0.1;
+/// Trees without a better validation deviance before boosting stops (the best is kept).
+const GBDT_EARLY_STOPPING_ROUNDS: usize = 30;
+/// Tree depths tried; the one with the least validation deviance is kept.
+const GBDT_DEPTHS: [usize; 2] = [2, 4];
+
+/// `gbdt` for outcome `o` on the features `x` (scores and covariates): log-loss boosting
+/// on the train split, trees by early stopping on the validation split's deviance, depth
+/// by the same deviance.
+pub(super) fn gbdt(cohort: &EvalCohort, x: &Matrix, o: usize, options: &EvalOptions) -> Fitted {
+    use forust_ml::metric::Metric as TreeMetric;
+    use forust_ml::objective::ObjectiveType;
+    use forust_ml::GradientBooster;
+
+    let (train, y) = labelled(cohort, o, Split::Train);
+    let (valid, yv) = labelled(cohort, o, Split::Validation);
+    if valid.is_empty() || !yv.iter().any(|&v| v > 0.5) || yv.iter().all(|&v| v > 0.5) {
+        return skipped(
+            "the validation split has no cases or no controls to stop boosting on".into(),
+            train.len(),
+        );
+    }
+    // forust-ml reads column-major matrices.
+    let column_major = |rows: &[usize]| -> Vec<f64> {
+        let mut v = Vec::with_capacity(rows.len() * x.p);
+        for j in 0..x.p {
+            v.extend(rows.iter().map(|&i| x.row(i)[j]));
+        }
+        v
+    };
+    let all: Vec<usize> = (0..x.n).collect();
+    let (xt, xv, xa) = (
+        column_major(&train),
+        column_major(&valid),
+        column_major(&all),
+    );
+    let (wt, wv) = (vec![1.0; train.len()], vec![1.0; valid.len()]);
+    let mut best: Option<(f64, usize, GradientBooster)> = None;
+    let mut tried = Vec::new();
+    for depth in GBDT_DEPTHS {
+        let booster = GradientBooster::default()
+            .set_objective_type(ObjectiveType::LogLoss)
+            .set_iterations(GBDT_MAX_TREES)
+            .set_learning_rate(GBDT_LEARNING_RATE)
+            .set_max_depth(depth)
+            .set_seed(options.seed)
+            .set_evaluation_metric(Some(TreeMetric::LogLoss))
+            .set_early_stopping_rounds(Some(GBDT_EARLY_STOPPING_ROUNDS));
+        let mut booster = booster;
+        let fit = booster.fit(
+            &forust_ml::Matrix::new(&xt, train.len(), x.p),
+            &y,
+            &wt,
+            Some(vec![(
+                forust_ml::Matrix::new(&xv, valid.len(), x.p),
+                &yv,
+                &wv,
+            )]),
+        );
+        if fit.is_err() {
+            continue;
+        }
+        let pv: Vec<f64> = booster
+            .predict(&forust_ml::Matrix::new(&xv, valid.len(), x.p), true)
+            .into_iter()
+            .map(sigmoid)
+            .collect();
+        let d = deviance(&pv, &yv);
+        tried.push((depth, d));
+        if best.as_ref().is_none_or(|(b, _, _)| d < *b) {
+            best = Some((d, depth, booster));
+        }
+    }
+    let Some((_, depth, booster)) = best else {
+        return skipped("boosting failed at every depth".into(), train.len());
+    };
+    let probabilities = booster
+        .predict(&forust_ml::Matrix::new(&xa, x.n, x.p), true)
+        .into_iter()
+        .map(sigmoid)
+        .collect();
+    Fitted {
+        probabilities,
+        info: FitInfo {
+            trees: Some(TreeFit {
+                max_depth: depth,
+                n_trees: booster
+                    .best_iteration
+                    .map_or(booster.trees.len(), |b| b + 1),
+                validation_deviance: tried,
+            }),
+            n_train: train.len(),
+            ..FitInfo::default()
+        },
+    }
+}
+
+fn sigmoid(eta: f64) -> f64 {
+    1.0 / (1.0 + (-eta).exp())
 }
 
 /// The features of the linear probe: the pooled embedding, standardised on the train split.
@@ -265,4 +434,135 @@ pub(super) fn phi(cohort: &EvalCohort, a: usize, b: usize) -> Option<f64> {
         syy += (y - my).powi(2);
     }
     (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::metrics::DeLong;
+    use crate::eval::Outcome;
+    use crate::rng::Rng;
+
+    /// `n` samples with two scores and age, sex, BMI (standard normal, sex ±1), labelled by
+    /// `logit(s1, s2, age)`; 60% train, 20% validation, 20% test.
+    fn cohort(n: usize, seed: u64, logit: impl Fn(f64, f64, f64) -> f64) -> EvalCohort {
+        let mut rng = Rng::stream(seed, &[1]);
+        let (mut features, mut covariates, mut labels, mut split) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let (s1, s2, age) = (rng.normal(), rng.normal(), rng.normal());
+            let sex = if rng.bernoulli(0.5) { 1.0 } else { -1.0 };
+            features.extend([s1, s2]);
+            covariates.extend([age, sex, rng.normal()]);
+            let p = 1.0 / (1.0 + (-logit(s1, s2, age)).exp());
+            labels.push(Some(rng.bernoulli(p)));
+            split.push(match i % 5 {
+                0..=2 => Split::Train,
+                3 => Split::Validation,
+                _ => Split::Test,
+            });
+        }
+        EvalCohort {
+            ids: (0..n).map(|i| format!("S{i}")).collect(),
+            split,
+            features: Matrix::new(n, 2, features),
+            feature_names: vec!["t1_p1".into(), "t2_p1".into()],
+            traits: vec!["t1".into(), "t2".into()],
+            n_thresholds: 1,
+            covariates: Matrix::new(n, 3, covariates),
+            covariate_names: vec!["age".into(), "sex".into(), "bmi".into()],
+            embedding: Matrix::new(n, 1, vec![0.0; n]),
+            outcomes: vec![Outcome {
+                id: "y".into(),
+                name: "y".into(),
+                trained: true,
+                anchors: vec![("t1".into(), 1.0)],
+            }],
+            labels: vec![labels],
+            model: vec![vec![0.5; n]],
+        }
+    }
+
+    fn test_auc(c: &EvalCohort, p: &[f64]) -> f64 {
+        let (rows, y) = labelled(c, 0, Split::Test);
+        let p: Vec<f64> = rows.iter().map(|&i| p[i]).collect();
+        let y: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+        DeLong::new(&[&p], &y).unwrap().auc[0]
+    }
+
+    fn options() -> EvalOptions {
+        EvalOptions {
+            balanced: 0,
+            draws: 1,
+            folds: 5,
+            seed: 3,
+            oracle_form: None,
+        }
+    }
+
+    #[test]
+    fn ensemble_interactions_recovers_a_planted_score_by_age_interaction() {
+        // Risk depends on score 1 only through its product with age: no main effect, so
+        // the plain ensemble sees nothing.
+        let planted = 1.5;
+        let c = cohort(20_000, 7, |s1, _, age| planted * s1 * age);
+        let base = ensemble_features(&c);
+        let x = interaction_features(&c, &base);
+        // 2 scores + 3 covariates, then score × {age, sex, bmi} (modifier-major).
+        assert_eq!(x.p, 5 + 6);
+        let plain = ridge_baseline(&c, &base, 0, &options());
+        let with = ridge_baseline(&c, &x, 0, &options());
+        let (auc_plain, auc_with) = (
+            test_auc(&c, &plain.probabilities),
+            test_auc(&c, &with.probabilities),
+        );
+        assert!(auc_plain < 0.55, "plain ensemble {auc_plain:.3}");
+        assert!(auc_with > 0.75, "with interactions {auc_with:.3}");
+        // Refit at the chosen λ to read the coefficients: s1 × age is column 5 (+1 for the
+        // intercept). The product of two independent standard normals has sd 1, so its
+        // standardised coefficient is the planted one, up to noise and the small penalty.
+        let (train, y) = labelled(&c, 0, Split::Train);
+        let m = fit_logistic(&x.rows(&train), &y, None, with.info.lambda.unwrap(), None).unwrap();
+        let b = m.beta[1 + 5];
+        assert!((b - planted).abs() < 0.2, "s1 × age coefficient {b:.3}");
+        for (k, other) in m.beta[1..].iter().enumerate().filter(|(k, _)| *k != 5) {
+            assert!(
+                other.abs() < 0.15,
+                "column {k}: {other:.3} should be about 0"
+            );
+        }
+    }
+
+    #[test]
+    fn gbdt_beats_the_ensemble_on_a_planted_xor_rule() {
+        // Cases when the two scores share a sign: no linear model can rank that.
+        let c = cohort(
+            8_000,
+            9,
+            |s1, s2, _| {
+                if (s1 > 0.0) == (s2 > 0.0) {
+                    2.0
+                } else {
+                    -2.0
+                }
+            },
+        );
+        let x = ensemble_features(&c);
+        let linear = ridge_baseline(&c, &x, 0, &options());
+        let trees = gbdt(&c, &x, 0, &options());
+        let fit = trees.info.trees.as_ref().expect("a tree fit");
+        assert!(fit.n_trees >= 1 && GBDT_DEPTHS.contains(&fit.max_depth));
+        assert_eq!(fit.validation_deviance.len(), GBDT_DEPTHS.len());
+        let (auc_linear, auc_trees) = (
+            test_auc(&c, &linear.probabilities),
+            test_auc(&c, &trees.probabilities),
+        );
+        assert!(auc_linear < 0.56, "ensemble {auc_linear:.3}");
+        assert!(auc_trees > 0.8, "gbdt {auc_trees:.3}");
+        // Seeded: the same fit twice.
+        assert_eq!(
+            gbdt(&c, &x, 0, &options()).probabilities,
+            trees.probabilities
+        );
+    }
 }

@@ -14,6 +14,7 @@
 
 pub mod baselines;
 pub mod cohort;
+pub mod headroom;
 pub mod image;
 pub mod logistic;
 pub mod metrics;
@@ -69,6 +70,16 @@ pub enum EvalError {
         value: f64,
         /// The sample.
         sample: String,
+    },
+    /// A line of an interaction form (`interactions.tsv`) is not as expected.
+    #[error("{}: line {line}: {message}", path.display())]
+    Form {
+        /// The file.
+        path: std::path::PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What was wrong and what was expected.
+        message: String,
     },
     /// The phenotype or label table has no column for any (or one) of the model's outcomes.
     #[error("{}: {message}", table.display())]
@@ -157,6 +168,10 @@ pub struct EvalOptions {
     pub folds: usize,
     /// Seed of the balanced draws and of the cross-validation folds.
     pub seed: u64,
+    /// A simulated cohort's interaction form (`interactions.tsv`): adds the `oracle_form`
+    /// reference and each outcome's captured fraction ([`headroom`]).
+    #[serde(skip)]
+    pub oracle_form: Option<headroom::InteractionForm>,
 }
 
 impl Default for EvalOptions {
@@ -166,6 +181,7 @@ impl Default for EvalOptions {
             draws: 20,
             folds: 5,
             seed: 1,
+            oracle_form: None,
         }
     }
 }
@@ -250,6 +266,9 @@ pub struct OutcomeResult {
     /// Rows of `comparison.tsv` for this outcome: every method under `full`, then under
     /// `balanced` (when it is on and a draw could be measured).
     pub rows: Vec<Row>,
+    /// With an interaction form: how much of oracle_form's gain over the ensemble the model
+    /// takes (in-distribution outcomes with interaction terms).
+    pub captured: Option<headroom::Captured>,
 }
 
 /// Which baselines a comparison fits: those of the genomic model (the paper's), or those
@@ -257,7 +276,7 @@ pub struct OutcomeResult {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Baselines {
-    /// ensemble, single_prs, linear_probe, correlated_outcome.
+    /// ensemble, single_prs, linear_probe, ensemble_interactions, gbdt, correlated_outcome.
     #[default]
     Genomic,
     /// pixel_ridge (ridge on the cohort's `prs` columns, which hold the image's patch
@@ -472,11 +491,17 @@ pub fn evaluate_with(
         return Err(EvalError::EmptyTestSplit);
     }
     let features = baselines::ensemble_features(cohort);
+    let interaction_features = match baselines {
+        Baselines::Genomic => Some(baselines::interaction_features(cohort, &features)),
+        Baselines::Image => None,
+    };
     let probe_features = baselines::probe_features(cohort);
     // In-distribution outcomes first: their ensembles are the correlated-outcome baselines.
     let mut order: Vec<usize> = (0..cohort.outcomes.len()).collect();
     order.sort_by_key(|&o| !cohort.outcomes[o].trained);
     let mut ensembles: HashMap<usize, Vec<f64>> = HashMap::new();
+    // ĝ of every outcome, for the oracle_form terms (with an interaction form only).
+    let mut genetic: HashMap<String, Vec<f64>> = HashMap::new();
     let mut results: Vec<(usize, OutcomeResult)> = Vec::new();
     for o in order {
         let outcome = &cohort.outcomes[o];
@@ -488,14 +513,19 @@ pub fn evaluate_with(
         let mut fits = Vec::new();
         let ensemble = baselines::ridge_baseline(cohort, &features, o, options);
         let probe = baselines::ridge_baseline(cohort, &probe_features, o, options);
-        let single;
+        let (single, interactions, trees);
         let methods = match baselines {
             Baselines::Genomic => {
                 single = baselines::single_prs(cohort, o);
+                let x = interaction_features.as_ref().expect("genomic baselines");
+                interactions = baselines::ridge_baseline(cohort, x, o, options);
+                trees = baselines::gbdt(cohort, &features, o, options);
                 vec![
                     (Method::Ensemble, &ensemble),
                     (Method::SinglePrs, &single),
                     (Method::LinearProbe, &probe),
+                    (Method::EnsembleInteractions, &interactions),
+                    (Method::Gbdt, &trees),
                 ]
             }
             Baselines::Image => vec![
@@ -508,6 +538,11 @@ pub fn evaluate_with(
                 predictions.push((method, at_test(&fitted.probabilities)));
             }
             fits.push((method, fitted.info.clone()));
+        }
+        if options.oracle_form.is_some() && baselines == Baselines::Genomic {
+            if let Some(g) = headroom::genetic_part(cohort, &features, o, &ensemble) {
+                genetic.insert(outcome.id.clone(), g);
+            }
         }
         if outcome.trained {
             if ensemble.info.skipped.is_none() {
@@ -543,8 +578,14 @@ pub fn evaluate_with(
                 test_labels,
                 predictions,
                 rows,
+                captured: None,
             },
         ));
+    }
+    if let (Some(form), Baselines::Genomic) = (&options.oracle_form, baselines) {
+        for (o, r) in &mut results {
+            oracle_form(cohort, &features, *o, r, form, &genetic, options);
+        }
     }
     results.sort_by_key(|(o, _)| *o);
     Ok(Evaluation {
@@ -555,6 +596,53 @@ pub fn evaluate_with(
         n_test,
         outcomes: results.into_iter().map(|(_, r)| r).collect(),
     })
+}
+
+/// Fits `oracle_form` for outcome `o` (when the form gives it terms), adds its rows to `r`,
+/// and measures the captured fraction of an in-distribution outcome.
+fn oracle_form(
+    cohort: &EvalCohort,
+    features: &Matrix,
+    o: usize,
+    r: &mut OutcomeResult,
+    form: &headroom::InteractionForm,
+    genetic: &HashMap<String, Vec<f64>>,
+    options: &EvalOptions,
+) {
+    let Some(terms) = form.terms.get(&r.outcome.id) else {
+        return;
+    };
+    let fitted = match headroom::oracle_features(cohort, features, &r.outcome.id, terms, genetic) {
+        Ok(x) => baselines::ridge_baseline(cohort, &x, o, options),
+        Err(why) => baselines::skipped(why, 0),
+    };
+    if fitted.info.skipped.is_none() {
+        let at_test: Vec<f64> = r
+            .test_rows
+            .iter()
+            .map(|&i| fitted.probabilities[i])
+            .collect();
+        r.predictions.push((Method::OracleForm, at_test));
+        r.rows = outcome_rows(&r.outcome.id, &r.predictions, &r.test_labels, options);
+    }
+    r.fits.push((Method::OracleForm, fitted.info));
+    let test_of = |m: Method| r.predictions.iter().find(|(k, _)| *k == m).map(|(_, p)| p);
+    if let (true, Some(model), Some(ensemble), Some(oracle)) = (
+        r.outcome.trained,
+        test_of(Method::Model),
+        test_of(Method::Ensemble),
+        test_of(Method::OracleForm),
+    ) {
+        r.captured = headroom::captured_fraction(
+            model,
+            ensemble,
+            oracle,
+            &r.test_labels,
+            headroom::BOOTSTRAP_RESAMPLES,
+            options.seed,
+            id_label(&r.outcome.id),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -660,6 +748,44 @@ mod tests {
     }
 
     #[test]
+    fn an_interaction_form_adds_oracle_form_and_the_captured_fraction() {
+        let cohort = synthetic_cohort(3000);
+        let form = headroom::InteractionForm::parse(
+            std::path::Path::new("interactions.tsv"),
+            "outcome\tterm\twith\tcoefficient\na\tage\t.\t0.3\na\toutcome\tb\t0.2\nb\tsex\t.\t0.1\nb\toutcome\tnone\t0.1\n",
+        )
+        .unwrap();
+        let options = EvalOptions {
+            balanced: 0,
+            draws: 1,
+            folds: 3,
+            seed: 2,
+            oracle_form: Some(form),
+        };
+        let e = evaluate(&cohort, &options, &|_| {}).unwrap();
+        let (a, b, c) = (&e.outcomes[0], &e.outcomes[1], &e.outcomes[2]);
+        assert!(a.predictions.iter().any(|(m, _)| *m == Method::OracleForm));
+        assert!(a.rows.iter().any(|r| r.method == Method::OracleForm));
+        let captured = a.captured.as_ref().expect("a trained outcome with terms");
+        assert_eq!(captured.resamples, headroom::BOOTSTRAP_RESAMPLES);
+        // b's partner is not in the cohort: oracle_form is skipped, saying why; b is
+        // zero-shot, so it has no captured fraction either way.
+        let (_, fit) = b
+            .fits
+            .iter()
+            .find(|(m, _)| *m == Method::OracleForm)
+            .unwrap();
+        assert!(
+            fit.skipped.as_deref().unwrap().contains("'none'"),
+            "{fit:?}"
+        );
+        assert!(b.captured.is_none());
+        // c has no terms: no oracle_form at all.
+        assert!(c.fits.iter().all(|(m, _)| *m != Method::OracleForm));
+        assert!(c.captured.is_none());
+    }
+
+    #[test]
     fn evaluate_fits_every_baseline_and_measures_both_protocols() {
         let cohort = synthetic_cohort(3000);
         let options = EvalOptions {
@@ -667,6 +793,7 @@ mod tests {
             draws: 4,
             folds: 3,
             seed: 2,
+            oracle_form: None,
         };
         let seen = std::cell::RefCell::new(Vec::new());
         let e = evaluate(&cohort, &options, &|id| {
@@ -686,7 +813,9 @@ mod tests {
                 Method::Model,
                 Method::Ensemble,
                 Method::SinglePrs,
-                Method::LinearProbe
+                Method::LinearProbe,
+                Method::EnsembleInteractions,
+                Method::Gbdt
             ]
         );
         assert_eq!(methods(b).last(), Some(&Method::CorrelatedOutcome));
@@ -710,8 +839,8 @@ mod tests {
             .find(|(m, _)| *m == Method::SinglePrs)
             .unwrap();
         assert!(single.1.score.as_deref().unwrap().starts_with("t0_"));
-        // Rows: 4 methods × 2 protocols for a; the signal is found.
-        assert_eq!(a.rows.len(), 8);
+        // Rows: 6 methods × 2 protocols for a; the signal is found.
+        assert_eq!(a.rows.len(), 12);
         for r in &a.rows {
             assert!(r.auc_lo <= r.auc && r.auc <= r.auc_hi);
             assert_eq!(r.p_vs_model.is_none(), r.method == Method::Model);
@@ -745,6 +874,7 @@ mod tests {
             draws: 3,
             folds: 3,
             seed: 5,
+            oracle_form: None,
         };
         let one = evaluate(&cohort, &options, &|_| {}).unwrap();
         let two = evaluate(&cohort, &options, &|_| {}).unwrap();

@@ -306,6 +306,10 @@ pub fn comparison_md(eval: &Evaluation, info: &RunInfo) -> String {
         s.push_str("\n## Balanced protocol\n\nCases make up half of each draw, far above their prevalence, so the calibration intercepts here measure that shift rather than miscalibration; AUROC, its CI and the p-value are the paper's protocol.\n");
         protocol_table(&mut s, eval, Protocol::Balanced);
     }
+    if eval.outcomes.iter().any(|r| r.captured.is_some()) {
+        s.push_str("\n## Headroom: the captured fraction\n\n`oracle_form` is the ensemble plus exactly the simulator's interaction terms, built from the same estimated scores and fitted on the train split. Captured fraction = (model − ensemble) / (oracle_form − ensemble) in test AUROC, with a paired bootstrap 95% CI over the test samples.\n\n");
+        s.push_str(&headroom_md(eval));
+    }
     s.push_str("\n## How the baselines were fitted\n\n| outcome | method | training samples | choice |\n|---|---|---|---|\n");
     for r in &eval.outcomes {
         for (method, fit) in &r.fits {
@@ -315,6 +319,17 @@ pub fn comparison_md(eval: &Evaluation, info: &RunInfo) -> String {
                 format!("ensemble of `{other}` (phi {phi:.3} on the train split)")
             } else if let Some(score) = &fit.score {
                 format!("`{score}` + covariates (best validation AUROC among the thresholds)")
+            } else if let Some(t) = &fit.trees {
+                format!(
+                    "depth {} (least validation deviance of depths {}), {} trees (early stopping on validation)",
+                    t.max_depth,
+                    t.validation_deviance
+                        .iter()
+                        .map(|(d, _)| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    t.n_trees
+                )
             } else if let Some(l) = fit.lambda {
                 format!("ridge λ = {l:.0e} ({}-fold CV deviance)", o.folds)
             } else {
@@ -445,6 +460,7 @@ pub fn report_json(eval: &Evaluation, info: &RunInfo) -> serde_json::Value {
                 "baseline": reference_method_for(eval.baselines, r.outcome.trained),
                 "fits": r.fits.iter().map(|(m, f)| json!({"method": m, "fit": f})).collect::<Vec<_>>(),
                 "rows": r.rows,
+                "captured": r.captured,
                 "roc": curves(roc_curves(r)),
                 "calibration": curves(calibration_curves(r)),
             })
@@ -465,6 +481,78 @@ pub fn report_json(eval: &Evaluation, info: &RunInfo) -> serde_json::Value {
         "alpha": ALPHA,
         "outcomes": outcomes,
     })
+}
+
+/// The columns of `headroom.tsv`.
+pub const HEADROOM_COLUMNS: [&str; 9] = [
+    "outcome",
+    "auc_model",
+    "auc_ensemble",
+    "auc_oracle_form",
+    "captured_fraction",
+    "captured_lo",
+    "captured_hi",
+    "resamples",
+    "resamples_with_headroom",
+];
+
+/// `headroom.tsv`: one line per outcome with a captured fraction (NA where oracle_form has
+/// no gain over the ensemble).
+pub fn headroom_tsv(eval: &Evaluation) -> String {
+    let mut s = HEADROOM_COLUMNS.join("\t") + "\n";
+    for r in &eval.outcomes {
+        let Some(c) = &r.captured else { continue };
+        let na = |v: Option<f64>| v.map_or("NA".to_string(), fmt_f64);
+        let _ = writeln!(
+            s,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.outcome.id,
+            fmt_f64(c.auc_model),
+            fmt_f64(c.auc_ensemble),
+            fmt_f64(c.auc_oracle),
+            na(c.fraction),
+            na(c.ci.map(|c| c.0)),
+            na(c.ci.map(|c| c.1)),
+            c.resamples,
+            c.resamples_with_headroom
+        );
+    }
+    s
+}
+
+fn headroom_md(eval: &Evaluation) -> String {
+    let mut s = String::from(
+        "| outcome | model | ensemble | oracle_form | captured fraction (95% CI) |\n|---|---|---|---|---|\n",
+    );
+    let mut fractions = Vec::new();
+    for r in &eval.outcomes {
+        let Some(c) = &r.captured else { continue };
+        let captured = match (c.fraction, c.ci) {
+            (Some(f), Some((lo, hi))) => {
+                fractions.push(f);
+                format!("{f:.2} ({lo:.2} to {hi:.2})")
+            }
+            (Some(f), None) => {
+                fractions.push(f);
+                format!("{f:.2}")
+            }
+            _ => "no headroom (oracle_form ≤ ensemble)".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.3} | {:.3} | {:.3} | {captured} |",
+            r.outcome.id, c.auc_model, c.auc_ensemble, c.auc_oracle
+        );
+    }
+    if !fractions.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nMean captured fraction over {} outcomes with headroom: {:.2}.",
+            fractions.len(),
+            fractions.iter().sum::<f64>() / fractions.len() as f64
+        );
+    }
+    s
 }
 
 /// A file name piece safe on every file system.
@@ -505,12 +593,15 @@ pub fn write(
             dir.join("predictions.tsv"),
             predictions_tsv(eval, cohort).into_bytes(),
         ),
-        (
-            dir.join("report.json"),
-            (serde_json::to_string_pretty(&report_json(eval, info)).expect("json values") + "\n")
-                .into_bytes(),
-        ),
     ];
+    if eval.outcomes.iter().any(|r| r.captured.is_some()) {
+        files.push((dir.join("headroom.tsv"), headroom_tsv(eval).into_bytes()));
+    }
+    files.push((
+        dir.join("report.json"),
+        (serde_json::to_string_pretty(&report_json(eval, info)).expect("json values") + "\n")
+            .into_bytes(),
+    ));
     for r in &eval.outcomes {
         let id = file_safe(&r.outcome.id);
         for (name, plot) in [

@@ -596,6 +596,42 @@ fn write_truth(
     std::fs::write(&path, text).map_err(io_err(&path))
 }
 
+/// interactions.tsv: the form of every outcome's non-additive liability terms (see
+/// `phenotypes`), with their coefficients: truth, for measuring how much of the learnable
+/// non-linear signal a model captures (`evaluate --oracle-form`), never a model input.
+/// `term` is `sex` (G × sex, ±1), `age` (G × (55 − age)/10), `sex_age` (their product,
+/// from multiplying the two modifiers), `bmi` (G × BMI z-score) or `outcome` (G × the
+/// genetic liability of the outcome in `with`); G is the outcome's genetic liability.
+/// An additive cohort has the header only.
+fn write_interactions(dir: &Path, config: &SimConfig) -> Result<(), SimError> {
+    let s = match config.architecture {
+        Architecture::Additive => 0.0,
+        Architecture::Nonlinear => config.strength,
+    };
+    let mut text = String::from(
+        "# interaction form of the simulated liabilities (truth: for measuring, never a model input)\n\
+         outcome\tterm\twith\tcoefficient\n",
+    );
+    if s != 0.0 {
+        for o in &OUTCOMES {
+            let mut line = |term: &str, with: &str, c: f64| {
+                if c != 0.0 {
+                    let _ = writeln!(text, "{}\t{term}\t{with}\t{}", o.id, fmt_fixed(c, 5));
+                }
+            };
+            line("sex", ".", s * o.sex_genetic);
+            line("age", ".", s * o.age_genetic);
+            line("sex_age", ".", s * s * o.sex_genetic * o.age_genetic);
+            line("bmi", ".", s * o.bmi_genetic);
+            for (other, k) in o.liability_interactions {
+                line("outcome", other, s * k);
+            }
+        }
+    }
+    let path = dir.join("interactions.tsv");
+    std::fs::write(&path, text).map_err(io_err(&path))
+}
+
 /// truth_variants.tsv: every causal variant of every component with its raw effect.
 fn write_causal(
     dir: &Path,
@@ -746,6 +782,7 @@ pub fn simulate(config: &SimConfig, out: &Path) -> Result<SimSummary, SimError> 
     write_phenotypes(&pheno_path, &samples, &traits, &cohort)?;
     write_outcomes(&dir.join("outcomes.toml"), &traits, &cohort)?;
     write_truth(&dir, &samples, &traits, &cohort)?;
+    write_interactions(&dir, config)?;
     write_causal(&dir, &table, &components)?;
     write_parameters(&dir, config, &traits)?;
 

@@ -51,6 +51,7 @@ pub fn render(
          | `phenotypes.tsv` | IID, age, sex (F/M), bmi (kg/m²), split, the 14 outcomes (0/1), the traits |\n\
          | `splits.tsv` | IID, split |\n\
          | `truth.tsv` | latent values: `g_<trait>` standardized genetic value, `gliab_<outcome>` genetic liability, `liab_<outcome>` full liability |\n\
+         | `interactions.tsv` | the interaction form of each liability (outcome, term, with, coefficient): truth for `evaluate --oracle-form`, never a model input |\n\
          | `truth_variants.tsv` | causal variants of every polygenic component with raw effects |\n\
          | `parameters.json` | this configuration and every model parameter, for scripts |\n\
          | `gwas/<trait>.tsv.gz` | `medgem-prs gwas` on the discovery split, covariates age and sex |\n\
