@@ -11,8 +11,8 @@
 //! * `correlated_outcome`: for an outcome the model never trained on, the ensemble of the
 //!   in-distribution outcome whose labels correlate most with it on the train split (the
 //!   paper's out-of-distribution baseline).
-//! * `ensemble_interactions`: the ensemble plus every score × {age, sex, BMI} product
-//!   (ridge, λ by cross-validation): the interaction model a statistician fits next, since
+//! * `ensemble_interactions`: the ensemble plus every trait's score × {age, sex, BMI}
+//!   product (ridge, λ by cross-validation): the interaction model a statistician fits next, since
 //!   sex-specific, age-dependent and BMI-modified genetic effects are the ones epidemiology
 //!   reports.
 //! * `gbdt`: gradient-boosted trees (forust-ml, XGBoost-style) on the scores and the
@@ -50,7 +50,7 @@ pub enum Method {
     CorrelatedOutcome,
     /// Imaging models: ridge logistic regression on the image's patch means.
     PixelRidge,
-    /// The ensemble plus every score × {age, sex, BMI} product.
+    /// The ensemble plus every trait's score × {age, sex, BMI} product.
     EnsembleInteractions,
     /// Gradient-boosted trees on the scores and covariates.
     Gbdt,
@@ -210,21 +210,30 @@ pub(super) fn ridge_baseline(
 pub const INTERACTION_COVARIATES: [&str; 3] = ["age", "sex", "bmi"];
 
 /// The features of `ensemble_interactions`: [`ensemble_features`], then the product of
-/// every (standardised) score with each of [`INTERACTION_COVARIATES`] the cohort has,
-/// standardised on the train split. `base` is [`ensemble_features`] of the same cohort.
+/// every trait's score with each of [`INTERACTION_COVARIATES`] the cohort has,
+/// standardised on the train split. A trait's score here is the mean of its thresholds'
+/// standardised scores (one product per trait and modifier, not per threshold: the
+/// thresholds of a trait are highly correlated, and the ridge fit's cost grows with the
+/// square of the columns). `base` is [`ensemble_features`] of the same cohort.
 pub(super) fn interaction_features(cohort: &EvalCohort, base: &Matrix) -> Matrix {
     let n_scores = cohort.features.p;
+    let per_trait = cohort.n_thresholds.max(1);
+    let n_traits = n_scores / per_trait;
     let modifiers: Vec<usize> = INTERACTION_COVARIATES
         .iter()
         .filter_map(|c| cohort.covariate_names.iter().position(|n| n == c))
         .map(|c| n_scores + c)
         .collect();
-    let p = n_scores * modifiers.len();
+    let p = n_traits * modifiers.len();
     let mut products = Vec::with_capacity(base.n * p);
     for i in 0..base.n {
         let row = base.row(i);
+        let traits: Vec<f64> = row[..n_traits * per_trait]
+            .chunks(per_trait)
+            .map(|t| t.iter().sum::<f64>() / per_trait as f64)
+            .collect();
         for &m in &modifiers {
-            products.extend(row[..n_scores].iter().map(|s| s * row[m]));
+            products.extend(traits.iter().map(|s| s * row[m]));
         }
     }
     let products = standardised(

@@ -49,10 +49,9 @@ pub fn cholesky(a: &[f64], p: usize) -> Option<Vec<f64>> {
     let mut l = vec![0.0; p * p];
     for i in 0..p {
         for j in 0..=i {
-            let mut s = a[i * p + j];
-            for k in 0..j {
-                s -= l[i * p + k] * l[j * p + k];
-            }
+            // Rows i and j of L up to column j: contiguous, so a four-lane dot product
+            // (the ridge fits of `evaluate` factor matrices of several hundred columns).
+            let s = a[i * p + j] - dot4(&l[i * p..i * p + j], &l[j * p..j * p + j]);
             if i == j {
                 if s.is_nan() || s <= 0.0 || !s.is_finite() {
                     return None;
@@ -64,6 +63,24 @@ pub fn cholesky(a: &[f64], p: usize) -> Option<Vec<f64>> {
         }
     }
     Some(l)
+}
+
+/// `Σ a_k b_k` in four interleaved partial sums, which the compiler vectorises.
+fn dot4(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Solves `L Lᵀ x = b` given the Cholesky factor `l`.
