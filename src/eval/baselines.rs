@@ -204,7 +204,7 @@ pub(super) fn ridge_baseline(
     }
 }
 
-/// The covariates whose products with every score `ensemble_interactions` adds: the
+/// The covariates whose products with every trait's score `ensemble_interactions` adds: the
 /// modifiers of genetic effects epidemiology reports (sex-specific effects, age-dependent
 /// penetrance, gene × BMI).
 pub const INTERACTION_COVARIATES: [&str; 3] = ["age", "sex", "bmi"];
