@@ -224,7 +224,15 @@ fn plots_and_reports_are_written() {
 #[test]
 fn balanced_draws_are_reproducible_by_seed() {
     let again = tmp("eval-again");
+    // Regression: a headroom.tsv left by an earlier run with --oracle-form is removed by a
+    // run without it, so the folder never mixes two runs' results.
+    std::fs::create_dir_all(&again).unwrap();
+    std::fs::write(again.join("headroom.tsv"), "outcome\tstale\n").unwrap();
     evaluate(&again, "3");
+    assert!(
+        !again.join("headroom.tsv").exists(),
+        "stale headroom.tsv kept"
+    );
     let first = std::fs::read_to_string(evaluated().join("comparison.tsv")).unwrap();
     assert_eq!(
         std::fs::read_to_string(again.join("comparison.tsv")).unwrap(),

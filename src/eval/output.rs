@@ -619,5 +619,14 @@ pub fn write(
         set.write_with(path, |w| w.write_all(bytes))
             .map_err(io(path))?;
     }
-    Ok(set.commit().map_err(io(dir))?)
+    let written = set.commit().map_err(io(dir))?;
+    // A headroom.tsv of an earlier run with --oracle-form would contradict this one.
+    let stale = dir.join("headroom.tsv");
+    if !written.contains(&stale) {
+        match std::fs::remove_file(&stale) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&stale)(e).into()),
+            _ => {}
+        }
+    }
+    Ok(written)
 }
