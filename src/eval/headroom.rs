@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::baselines::{labelled, Fitted};
-use super::logistic::{fit_logistic, Matrix, Standardiser};
+use super::baselines::Fitted;
+use super::logistic::{Matrix, Standardiser};
 use super::metrics::DeLong;
 use super::{EvalCohort, EvalError, Split};
 use crate::rng::Rng;
@@ -119,23 +119,20 @@ impl InteractionForm {
 }
 
 /// The estimated genetic liability ĝ of an outcome: the score part of its fitted
-/// ensemble's linear predictor, for every cohort row.
+/// ensemble's linear predictor, for every row of the ensemble's `features`.
 pub(super) fn genetic_part(
     cohort: &EvalCohort,
     features: &Matrix,
-    o: usize,
     ensemble: &Fitted,
 ) -> Option<Vec<f64>> {
-    let lambda = ensemble.info.lambda?;
-    let (train, y) = labelled(cohort, o, Split::Train);
-    let model = fit_logistic(&features.rows(&train), &y, None, lambda, None).ok()?;
+    let beta = ensemble.coefficients.as_ref()?;
     let n_scores = cohort.features.p;
     Some(
         (0..features.n)
             .map(|i| {
                 features.row(i)[..n_scores]
                     .iter()
-                    .zip(&model.beta[1..=n_scores])
+                    .zip(&beta[1..=n_scores])
                     .map(|(x, b)| x * b)
                     .sum()
             })
@@ -201,7 +198,7 @@ pub const BOOTSTRAP_RESAMPLES: usize = 500;
 /// The captured fraction of one outcome on the full test split.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Captured {
-    /// Test AUROC of the model, the ensemble and oracle_form.
+    /// Test AUROC of the model.
     pub auc_model: f64,
     /// Test AUROC of the ensemble.
     pub auc_ensemble: f64,
@@ -213,9 +210,9 @@ pub struct Captured {
     /// 2.5% and 97.5% percentiles over the bootstrap resamples whose denominator is
     /// positive.
     pub ci: Option<(f64, f64)>,
-    /// Resamples drawn, and how many of them had headroom (a positive denominator).
+    /// Resamples drawn.
     pub resamples: usize,
-    /// Resamples with headroom.
+    /// Resamples with headroom (a positive denominator), those the CI is taken over.
     pub resamples_with_headroom: usize,
 }
 

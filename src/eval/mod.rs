@@ -540,7 +540,7 @@ pub fn evaluate_with(
             fits.push((method, fitted.info.clone()));
         }
         if options.oracle_form.is_some() && baselines == Baselines::Genomic {
-            if let Some(g) = headroom::genetic_part(cohort, &features, o, &ensemble) {
+            if let Some(g) = headroom::genetic_part(cohort, &features, &ensemble) {
                 genetic.insert(outcome.id.clone(), g);
             }
         }
