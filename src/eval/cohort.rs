@@ -2,7 +2,7 @@
 //! split of every sample, the panel's linear scores, the covariates, the outcome labels,
 //! and the frozen model's probabilities and pooled embeddings.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::logistic::Matrix;
@@ -96,23 +96,11 @@ pub fn build(
         split_of.extend(ids.iter().map(|id| (id.as_str(), s)));
     }
     let mut score = request.score.clone();
-    let wanted: Vec<String> = match &score.samples {
-        Some(given) => {
-            let given: HashSet<&str> = given.iter().map(|s| s.as_str()).collect();
-            source
-                .sample_ids()
-                .iter()
-                .filter(|s| given.contains(s.as_str()) && split_of.contains_key(s.as_str()))
-                .cloned()
-                .collect()
-        }
-        None => source
-            .sample_ids()
-            .iter()
-            .filter(|s| split_of.contains_key(s.as_str()))
-            .cloned()
-            .collect(),
-    };
+    let wanted: Vec<String> = score
+        .scored_ids(source.sample_ids())
+        .into_iter()
+        .filter(|s| split_of.contains_key(s.as_str()))
+        .collect();
     score.samples = Some(wanted);
     let (scores, inputs) = model_dir::genomic::scored_inputs(
         source,

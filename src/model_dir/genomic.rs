@@ -4,7 +4,7 @@
 //! the genomic image with the training split's normalisation ([`crate::encode`]) and read
 //! by the transformer with the covariates.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -190,10 +190,16 @@ fn check_scans<'a>(
     }
 }
 
-impl ScanSpec {
-    /// `[C, S, S]` of the prepared images.
-    pub fn shape(&self) -> [usize; 3] {
-        [self.image.channels, self.image.size, self.image.size]
+/// A mixed model's participant images of `ids` (model pixels in `ids` order) with their
+/// `[C, S, S]`; nothing for a genomic-only model.
+fn load_scans(
+    scans: Option<(&ScanSpec, &ParticipantImages)>,
+    ids: &[String],
+    progress: bool,
+) -> Result<(Vec<u8>, [usize; 3]), ModelDirError> {
+    match scans {
+        Some((spec, images)) => Ok((images.pixels(ids, &spec.image, progress)?, spec.shape())),
+        None => Ok((Vec::new(), [0; 3])),
     }
 }
 
@@ -362,14 +368,11 @@ pub fn train_genomic(
         let part = subset(&scores, rows);
         let images = image::render(&part, &stats, &layout, request.fill)?;
         let tab = tabular::features(table, &part.sample_ids, &schema);
-        let (scan_pixels, scan_shape) = match &request.scans {
-            Some(s) => (
-                s.images
-                    .pixels(&part.sample_ids, &s.spec.image, request.train.progress)?,
-                s.spec.shape(),
-            ),
-            None => (Vec::new(), [0; 3]),
-        };
+        let (scan_pixels, scan_shape) = load_scans(
+            request.scans.as_ref().map(|s| (&s.spec, &s.images)),
+            &part.sample_ids,
+            request.train.progress,
+        )?;
         Ok(Inputs {
             ids: part.sample_ids.clone(),
             images,
@@ -709,19 +712,7 @@ pub fn scored_inputs(
 ) -> Result<(PanelScores, Inputs), ModelDirError> {
     let scans = check_scans(config, scans)?;
     if let Some((_, images)) = scans {
-        let wanted: Vec<String> = match &score.samples {
-            Some(keep) => {
-                let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
-                source
-                    .sample_ids()
-                    .iter()
-                    .filter(|s| keep.contains(s.as_str()))
-                    .cloned()
-                    .collect()
-            }
-            None => source.sample_ids().to_vec(),
-        };
-        images.paths(&wanted)?;
+        images.paths(&score.scored_ids(source.sample_ids()))?;
     }
     let sha = panel_sha256(panel_dir)?;
     if sha != config.panel.sha256 {
@@ -744,13 +735,7 @@ pub fn scored_inputs(
         Some(t) => tabular::features(t, &scores.sample_ids, &config.tabular),
         None => Tabular::missing(scores.sample_ids.len(), &config.tabular),
     };
-    let (scan_pixels, scan_shape) = match scans {
-        Some((spec, images)) => (
-            images.pixels(&scores.sample_ids, &spec.image, score.progress)?,
-            spec.shape(),
-        ),
-        None => (Vec::new(), [0; 3]),
-    };
+    let (scan_pixels, scan_shape) = load_scans(scans, &scores.sample_ids, score.progress)?;
     let inputs = Inputs {
         ids: scores.sample_ids.clone(),
         images,

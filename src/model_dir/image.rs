@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::header::{Modality, RawConfig, IMAGE_MODALITY};
-use super::{assign_splits, card, metrics, training_info};
+use super::{assign_splits, card, metrics, training_info, TableText};
 use super::{Metrics, ModelDirError, ModelHyper, Splits, TrainingInfo, CARD_FILE, CONFIG_FILE};
 use crate::imaging::{load_images, ImageSpec};
 use crate::model::augment::Augmentation;
@@ -124,22 +124,9 @@ impl LabelTable {
     /// Reads a tab-separated label table; errors name the line and column.
     pub fn read(path: &Path) -> Result<LabelTable, ModelDirError> {
         let text = std::fs::read_to_string(path).map_err(PathIoError::on(path))?;
-        let err = |line: usize, message: String| ModelDirError::Table {
-            path: path.to_path_buf(),
-            line,
-            message,
-        };
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines.next().ok_or_else(|| {
-            err(
-                1,
-                "empty file, expected a header 'image <finding>...'".into(),
-            )
-        })?;
-        let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
+        let table_text = TableText::new(path, &text, "a header 'image <finding>...'")?;
+        let err = |line: usize, message: String| table_text.error(line, message);
+        let columns = &table_text.columns;
         if columns.first() != Some(&"image") {
             return Err(err(
                 1,
@@ -167,22 +154,12 @@ impl LabelTable {
             split: split_column.map(|_| Vec::new()),
         };
         let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, line) in lines {
-            let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
-            if fields.len() != columns.len() {
-                return Err(err(
-                    i + 1,
-                    format!(
-                        "{} fields, expected {} (as in the header)",
-                        fields.len(),
-                        columns.len()
-                    ),
-                ));
-            }
+        for row in table_text.rows() {
+            let (line, fields) = row?;
             let image = fields[0].to_string();
-            if let Some(first) = seen.insert(image.clone(), i + 1) {
+            if let Some(first) = seen.insert(image.clone(), line) {
                 return Err(err(
-                    i + 1,
+                    line,
                     format!("image '{image}' is listed twice (first on line {first})"),
                 ));
             }
@@ -193,7 +170,7 @@ impl LabelTable {
                     "NA" | "" | "." => None,
                     other => {
                         return Err(err(
-                            i + 1,
+                            line,
                             format!("column '{}': '{other}', expected 0, 1 or NA", columns[c]),
                         ))
                     }

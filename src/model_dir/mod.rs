@@ -40,6 +40,72 @@ pub use self::outcomes::{OutcomeDef, OutcomesError};
 pub use self::scans::{ParticipantImages, ScanSpec};
 pub use self::splits::{assign_splits, make_splits, Splits};
 
+/// The tab-separated tables of the model commands (image labels, participant images),
+/// read one way: blank lines skipped, fields trimmed, lines numbered from 1 in messages.
+pub(crate) struct TableText<'a> {
+    path: &'a Path,
+    /// The header's columns.
+    pub columns: Vec<&'a str>,
+    rows: Vec<(usize, &'a str)>,
+}
+
+impl<'a> TableText<'a> {
+    /// Splits `text` into its header and rows; an empty table is an error saying what
+    /// header was `expected`.
+    pub fn new(path: &'a Path, text: &'a str, expected: &str) -> Result<Self, ModelDirError> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i + 1, l));
+        let Some((_, header)) = lines.next() else {
+            return Err(Self::error_at(
+                path,
+                1,
+                format!("empty file, expected {expected}"),
+            ));
+        };
+        Ok(TableText {
+            path,
+            columns: header.split('\t').map(str::trim).collect(),
+            rows: lines.collect(),
+        })
+    }
+
+    /// An error on `line` of this table.
+    pub fn error(&self, line: usize, message: String) -> ModelDirError {
+        Self::error_at(self.path, line, message)
+    }
+
+    fn error_at(path: &Path, line: usize, message: String) -> ModelDirError {
+        ModelDirError::Table {
+            path: path.to_path_buf(),
+            line,
+            message,
+        }
+    }
+
+    /// The rows after the header, each with its line number and trimmed fields, in file
+    /// order; a row with more or fewer fields than the header is an error naming its line.
+    pub fn rows(&self) -> impl Iterator<Item = Result<(usize, Vec<&'a str>), ModelDirError>> + '_ {
+        self.rows.iter().map(|&(line, text)| {
+            let fields: Vec<&str> = text.split('\t').map(str::trim).collect();
+            if fields.len() == self.columns.len() {
+                Ok((line, fields))
+            } else {
+                Err(self.error(
+                    line,
+                    format!(
+                        "{} fields, expected {} (as in the header)",
+                        fields.len(),
+                        self.columns.len()
+                    ),
+                ))
+            }
+        })
+    }
+}
+
 /// File name of the configuration inside a model directory.
 pub const CONFIG_FILE: &str = "config.json";
 /// File name of the model card inside a model directory.
@@ -77,10 +143,10 @@ pub enum ModelDirError {
         /// What was expected.
         message: String,
     },
-    /// A label table line is malformed.
+    /// A line of a table (image labels, participant images) is malformed.
     #[error("{}: line {line}: {message}", path.display())]
     Table {
-        /// The label table.
+        /// The table.
         path: PathBuf,
         /// 1-based line number.
         line: usize,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::ModelDirError;
+use super::{ModelDirError, TableText};
 use crate::imaging::{load_images, ImageSpec};
 use crate::util::PathIoError;
 
@@ -26,6 +26,13 @@ pub struct ScanSpec {
     pub patch: usize,
     /// Feature maps of the convolutional stem in front of the patch projection; 0: none.
     pub stem_features: usize,
+}
+
+impl ScanSpec {
+    /// `[C, S, S]` of the prepared images.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.image.channels, self.image.size, self.image.size]
+    }
 }
 
 /// The images folder and the `IID → image` table of a cohort.
@@ -55,64 +62,39 @@ impl ParticipantImages {
 
     /// [`ParticipantImages::read`] on the table's text.
     pub fn parse(dir: &Path, table: &Path, text: &str) -> Result<ParticipantImages, ModelDirError> {
-        let err = |line: usize, message: String| ModelDirError::Table {
-            path: table.to_path_buf(),
-            line,
-            message,
-        };
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines.next().ok_or_else(|| {
-            err(
-                1,
-                "empty file, expected a header with 'IID' and 'image'".into(),
-            )
-        })?;
-        let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
+        let t = TableText::new(table, text, "a header with 'IID' and 'image'")?;
         let find = |name: &str| {
-            columns
+            t.columns
                 .iter()
                 .position(|c| c.trim_start_matches('#') == name)
                 .ok_or_else(|| {
-                    err(
+                    t.error(
                         1,
                         format!(
                             "no '{name}' column (expected a header with 'IID' and 'image', found {})",
-                            columns.join(", ")
+                            t.columns.join(", ")
                         ),
                     )
                 })
         };
         let (iid_col, image_col) = (find("IID")?, find("image")?);
         let mut by_iid = HashMap::new();
-        for (i, line) in lines {
-            let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
-            if fields.len() != columns.len() {
-                return Err(err(
-                    i + 1,
-                    format!(
-                        "{} fields, expected {} (as in the header)",
-                        fields.len(),
-                        columns.len()
-                    ),
-                ));
-            }
+        for row in t.rows() {
+            let (line, fields) = row?;
             let (iid, image) = (fields[iid_col], fields[image_col]);
             if iid.is_empty() || image.is_empty() || image == "NA" {
                 // A participant without an image is simply not listed.
                 continue;
             }
-            if let Some((_, first)) = by_iid.insert(iid.to_string(), (image.to_string(), i + 1)) {
-                return Err(err(
-                    i + 1,
+            if let Some((_, first)) = by_iid.insert(iid.to_string(), (image.to_string(), line)) {
+                return Err(t.error(
+                    line,
                     format!("IID '{iid}' is listed twice (first on line {first}); expected one image per participant"),
                 ));
             }
         }
         if by_iid.is_empty() {
-            return Err(err(2, "no participant has an image".into()));
+            return Err(t.error(2, "no participant has an image".into()));
         }
         Ok(ParticipantImages {
             dir: dir.to_path_buf(),

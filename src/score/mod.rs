@@ -63,6 +63,26 @@ pub struct ScoreOptions {
     pub progress: bool,
 }
 
+impl ScoreOptions {
+    /// The ids of `source_ids` (a genotype file's samples) that these options score, in
+    /// the file's order: all of them, or those `samples` names. A named id the file lacks
+    /// is left out here; the scoring pass refuses it ([`ScoreError::UnknownSample`]).
+    pub fn scored_ids(&self, source_ids: &[String]) -> Vec<String> {
+        match &self.samples {
+            None => source_ids.to_vec(),
+            Some(keep) => {
+                let keep: std::collections::HashSet<&str> =
+                    keep.iter().map(String::as_str).collect();
+                source_ids
+                    .iter()
+                    .filter(|s| keep.contains(s.as_str()))
+                    .cloned()
+                    .collect()
+            }
+        }
+    }
+}
+
 /// Everything that can stop a scoring run.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
