@@ -49,6 +49,20 @@ impl Cohort {
     fn path(&self, rel: &str) -> String {
         self.dir.join(rel).display().to_string()
     }
+
+    /// `train` on this cohort's genotypes, phenotypes and panel, then `extra`.
+    fn train_args(&self, extra: &[&str]) -> Vec<String> {
+        let mut args = vec![
+            "train".to_string(),
+            self.path("sim/genotypes.bed"),
+            "--phenotypes".into(),
+            self.path("phenotypes.tsv"),
+            "--panel".into(),
+            self.path("sim/panel"),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
 }
 
 /// Column `name` of a TSV as strings.
@@ -123,17 +137,7 @@ fn cohort() -> &'static Cohort {
         std::fs::write(dir.join("phenotypes.tsv"), out).unwrap();
         let c = Cohort { dir };
         let train = |model: &str, mixed: bool| {
-            let mut args = vec![
-                "train".to_string(),
-                c.path("sim/genotypes.bed"),
-                "--phenotypes".into(),
-                c.path("phenotypes.tsv"),
-                "--panel".into(),
-                c.path("sim/panel"),
-                "--out".into(),
-                c.path(model),
-                "--quiet".into(),
-            ];
+            let mut args = c.train_args(&["--out", &c.path(model), "--quiet"]);
             if mixed {
                 args.extend([
                     "--images".into(),
@@ -318,13 +322,7 @@ fn images_for_a_genomic_only_model_and_training_gaps_are_refused() {
     let short_path = c.dir.join("images-100.tsv");
     std::fs::write(&short_path, short.join("\n") + "\n").unwrap();
     let model = c.dir.join("never");
-    let err = run_bad(&[
-        "train",
-        &c.path("sim/genotypes.bed"),
-        "--phenotypes",
-        &c.path("phenotypes.tsv"),
-        "--panel",
-        &c.path("sim/panel"),
+    let err = run_bad(&strs(&c.train_args(&[
         "--images",
         &c.path("phantoms/images"),
         "--image-table",
@@ -332,7 +330,7 @@ fn images_for_a_genomic_only_model_and_training_gaps_are_refused() {
         "--out",
         &model.display().to_string(),
         "--quiet",
-    ]);
+    ])));
     assert!(
         err.contains("no image for participant") && err.contains("images-100.tsv"),
         "{err}"
@@ -340,18 +338,12 @@ fn images_for_a_genomic_only_model_and_training_gaps_are_refused() {
     assert!(!model.exists());
 
     // Image preparation options without --images mean nothing: refused by clap.
-    let err = run_bad(&[
-        "train",
-        &c.path("sim/genotypes.bed"),
-        "--phenotypes",
-        &c.path("phenotypes.tsv"),
-        "--panel",
-        &c.path("sim/panel"),
+    let err = run_bad(&strs(&c.train_args(&[
         "--image-size",
         "32",
         "--out",
         &model.display().to_string(),
-    ]);
+    ])));
     assert!(err.contains("--images"), "{err}");
     // An image model's label table does not go with genotypes.
     let err = run_bad(&[
